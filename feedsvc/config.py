@@ -1,0 +1,213 @@
+"""TOML config -> frozen dataclasses. Every error names its key path.
+
+    [service]  bind, data_dir, database_url, base_url, refresh_token_env, ...
+    [[sources]] name, title, url, layout, interval, timezone, language, ...
+
+Relative paths (data_dir, local-file source urls) are resolved against the config
+file's directory, so the service behaves the same whatever directory it starts in.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from feedsvc.errors import ConfigError
+
+LAYOUTS = ("auto", "byline", "day_month")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    name: str
+    title: str
+    url: str  # http(s) URL, or an absolute local file path
+    layout: str = "auto"
+    interval: timedelta = timedelta(hours=1)
+    timezone: str = "UTC"
+    language: str = "en"
+    max_bytes: int = 5_000_000
+    timeout: float = 20.0
+    keep: int = 1000  # newest entries kept; older ones become tombstones
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_local(self) -> bool:
+        return not self.url.startswith(("http://", "https://"))
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    bind_host: str = "127.0.0.1"
+    bind_port: int = 8080
+    data_dir: Path = Path("data")
+    database_url: str = "sqlite:///data/feedsvc.db"
+    base_url: str = "http://127.0.0.1:8080"
+    refresh_token: str | None = None
+    refresh_token_env: str = "FEEDSVC_REFRESH_TOKEN"
+    threads: int = 8
+    sources: tuple[Source, ...] = field(default_factory=tuple)
+
+    def source(self, name: str) -> Source | None:
+        return next((s for s in self.sources if s.name == name), None)
+
+    @property
+    def tag_authority(self) -> str:
+        return urlsplit(self.base_url).hostname or "localhost"
+
+
+def load(path: str | os.PathLike[str], environ: dict[str, str] | None = None) -> Settings:
+    """Read and validate a config file; raise ConfigError naming the key on any problem."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse(raw, base_dir=path.resolve().parent, environ=os.environ if environ is None else environ)
+
+
+def parse(raw: dict[str, Any], base_dir: Path, environ: Any) -> Settings:
+    _only(raw, "", {"service", "sources"})
+    service = _table(raw, "service", "service")
+    _only(
+        service,
+        "service.",
+        {"bind", "data_dir", "database_url", "base_url", "refresh_token_env", "threads"},
+    )
+    host, port = _bind(_get(service, "service.bind", str, "127.0.0.1:8080"))
+    data_dir = base_dir / _get(service, "service.data_dir", str, "data")
+    database_url = _get(service, "service.database_url", str, f"sqlite:///{data_dir / 'feedsvc.db'}")
+    if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", database_url):
+        raise ConfigError(f"service.database_url: expected sqlite:/// or postgresql:// URL, got {database_url!r}")
+    base_url = _get(service, "service.base_url", str, f"http://{host}:{port}").rstrip("/")
+    if urlsplit(base_url).scheme not in ("http", "https"):
+        raise ConfigError(f"service.base_url: expected an http(s) URL, got {base_url!r}")
+    token_env = _get(service, "service.refresh_token_env", str, "FEEDSVC_REFRESH_TOKEN")
+    threads = _get(service, "service.threads", int, 8)
+    if not 1 <= threads <= 64:
+        raise ConfigError(f"service.threads: expected 1..64, got {threads}")
+
+    raw_sources = raw.get("sources", [])
+    if not isinstance(raw_sources, list):
+        raise ConfigError("sources: expected an array of tables ([[sources]])")
+    sources = tuple(_source(item, i, base_dir) for i, item in enumerate(raw_sources))
+    names = [s.name for s in sources]
+    for name in names:
+        if names.count(name) > 1:
+            raise ConfigError(f"sources.{name}: name used twice")
+    return Settings(
+        bind_host=host,
+        bind_port=port,
+        data_dir=data_dir,
+        database_url=database_url,
+        base_url=base_url,
+        refresh_token=environ.get(token_env) or None,
+        refresh_token_env=token_env,
+        threads=threads,
+        sources=sources,
+    )
+
+
+def _source(item: Any, index: int, base_dir: Path) -> Source:
+    if not isinstance(item, dict):
+        raise ConfigError(f"sources[{index}]: expected a table")
+    name = item.get("name")
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ConfigError(f"sources[{index}].name: expected lowercase letters, digits, '-' or '_', got {name!r}")
+    key = f"sources.{name}"
+    _only(
+        item,
+        f"{key}.",
+        {"name", "title", "url", "layout", "interval", "timezone", "language", "max_bytes", "timeout", "keep"},
+    )
+    url = _get(item, f"{key}.url", str, None)
+    if url is None:
+        raise ConfigError(f"{key}.url: missing")
+    if url.startswith("file://"):
+        url = url.removeprefix("file://")
+    if not url.startswith(("http://", "https://")):
+        if "://" in url:
+            raise ConfigError(f"{key}.url: only http(s) URLs and local file paths are supported, got {url!r}")
+        url = str((base_dir / url).resolve())
+    layout = _get(item, f"{key}.layout", str, "auto")
+    if layout not in LAYOUTS:
+        raise ConfigError(f"{key}.layout: unknown layout {layout!r} (expected one of {', '.join(LAYOUTS)})")
+    timezone = _get(item, f"{key}.timezone", str, "UTC")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{key}.timezone: unknown zone {timezone!r}") from None
+    interval = _duration(_get(item, f"{key}.interval", str, "1h"), f"{key}.interval")
+    if interval < timedelta(minutes=1):
+        raise ConfigError(f"{key}.interval: at least 1m, got {interval}")
+    max_bytes = _get(item, f"{key}.max_bytes", int, 5_000_000)
+    timeout = float(_get(item, f"{key}.timeout", (int, float), 20.0))
+    keep = _get(item, f"{key}.keep", int, 1000)
+    for what, value in (("max_bytes", max_bytes), ("timeout", timeout), ("keep", keep)):
+        if value <= 0:
+            raise ConfigError(f"{key}.{what}: must be positive, got {value}")
+    return Source(
+        name=name,
+        title=_get(item, f"{key}.title", str, name),
+        url=url,
+        layout=layout,
+        interval=interval,
+        timezone=timezone,
+        language=_get(item, f"{key}.language", str, "en"),
+        max_bytes=max_bytes,
+        timeout=timeout,
+        keep=keep,
+    )
+
+
+def _only(table: dict[str, Any], prefix: str, allowed: set[str]) -> None:
+    for key in table:
+        if key not in allowed:
+            raise ConfigError(f"{prefix}{key}: unknown setting (expected one of {', '.join(sorted(allowed))})")
+
+
+def _table(raw: dict[str, Any], key: str, path: str) -> dict[str, Any]:
+    value = raw.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: expected a table")
+    return value
+
+
+def _get(table: dict[str, Any], path: str, kind: type | tuple[type, ...], default: Any) -> Any:
+    key = path.rsplit(".", 1)[-1]
+    if key not in table:
+        return default
+    value = table[key]
+    if not isinstance(value, kind) or isinstance(value, bool):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise ConfigError(f"{path}: expected {names}, got {value!r}")
+    return value
+
+
+def _bind(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ConfigError(f"service.bind: expected HOST:PORT, got {value!r}")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def _duration(value: str, path: str) -> timedelta:
+    match = _DURATION.match(value.strip())
+    if not match:
+        raise ConfigError(f"{path}: expected a duration like '30m', '1h' or '1d', got {value!r}")
+    return timedelta(**{_UNITS[match[2]]: int(match[1])})

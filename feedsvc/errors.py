@@ -1,0 +1,58 @@
+"""The one exception tree of feedsvc.
+
+    FeedsvcError
+     ├── ConfigError          bad config: names the key path and the problem
+     ├── FetchError           the page could not be had
+     │    ├── FetchTimeout
+     │    ├── TooLarge
+     │    ├── HTTPStatusError
+     │    └── DecodeError     bytes that are not text in any honest encoding
+     ├── ExtractError         the page has no posts in the expected layout
+     └── StoreError           the database refused or is unreachable
+
+Inside a refresh every FetchError and ExtractError becomes data
+(``RefreshResult.error``, ``SourceState.last_error``); nothing reaches the scheduler.
+"""
+
+from __future__ import annotations
+
+
+class FeedsvcError(Exception):
+    """Base of every error feedsvc raises on purpose."""
+
+
+class ConfigError(FeedsvcError):
+    """The configuration is invalid: ``ConfigError("sources.kexue.timezone: unknown zone 'X'")``."""
+
+
+class FetchError(FeedsvcError):
+    """The snapshot page could not be fetched."""
+
+
+class FetchTimeout(FetchError):
+    """The site did not answer in time."""
+
+
+class TooLarge(FetchError):
+    """The body is larger than the configured cap."""
+
+
+class HTTPStatusError(FetchError):
+    """The site answered with an error status."""
+
+    def __init__(self, message: str, status: int, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class DecodeError(FetchError):
+    """The body cannot be decoded to text without guessing wrong."""
+
+
+class ExtractError(FeedsvcError):
+    """The snapshot does not hold posts in the expected layout."""
+
+
+class StoreError(FeedsvcError):
+    """The store cannot be read or written."""

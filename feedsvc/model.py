@@ -1,0 +1,182 @@
+"""Plain data that crosses every arrow of a refresh.
+
+    fetch.get        -> Snapshot
+    extract.posts    -> [Post]
+    differ.diff      -> Diff            (from Known + [Post])
+    store.apply      <- Diff, SourceStatus
+    store.entries    -> [Entry]         -> feeds.atom
+
+No ORM rows, no ``requests.Response``: only these frozen dataclasses.
+All datetimes are timezone-aware; stored and compared in UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+@dataclass(frozen=True, slots=True)
+class PageDate:
+    """A date exactly as a page shows it: the year (and time) may be missing.
+
+    ``year is None`` is the ``20 Apr`` case; the differ resolves it from evidence.
+    Hour and minute, when shown, are wall-clock time in the source's time zone.
+    """
+
+    month: int
+    day: int
+    year: int | None = None
+    hour: int | None = None
+    minute: int | None = None
+
+    @property
+    def month_day(self) -> str:
+        """The part of a date that every layout shows: ``"07-14"``."""
+        return f"{self.month:02d}-{self.day:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One fetched page, already decoded to text."""
+
+    url: str
+    text: str
+    media_type: str  # "text/html" or "text/plain"
+    fetched_at: datetime
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One post as a snapshot shows it. Volatile fields (reader counts) are dropped."""
+
+    title: str
+    summary: str
+    date: PageDate | None = None
+    author: str | None = None
+    link: str | None = None
+    title_derived: bool = False  # True when the page shows no title and it was made from the text
+
+
+class DateEvidence(StrEnum):
+    """Why an entry has the date it has, strongest first."""
+
+    PAGE = "page"  # the page itself showed the full date
+    SAME_POST = "same-post"  # the same post was seen elsewhere with a full date
+    LISTING_ORDER = "listing-order"  # between/after posts whose year is known
+    FETCH_TIME = "fetch-time"  # the latest such day not after the fetch time
+
+    @property
+    def inferred(self) -> bool:
+        return self not in (DateEvidence.PAGE, DateEvidence.SAME_POST)
+
+    @property
+    def rank(self) -> int:
+        return list(DateEvidence).index(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A post as feedsvc stores and serves it."""
+
+    source: str
+    identity: str
+    title: str
+    summary: str
+    first_seen: datetime
+    updated: datetime  # first_seen, or when the post last really changed
+    published: datetime | None = None  # the page's own date, in UTC
+    date_evidence: DateEvidence | None = None
+    author: str | None = None
+    link: str | None = None
+    title_derived: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ListingItem:
+    """One post's place in one snapshot, kept to re-resolve missing years later."""
+
+    identity: str
+    month: int
+    day: int
+    year: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """The order of dated posts on one snapshot, as shown."""
+
+    fetched_at: datetime
+    items: tuple[ListingItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What the store already holds for one source: the differ's only input besides posts."""
+
+    entries: dict[str, Entry] = field(default_factory=dict)
+    listings: tuple[Listing, ...] = ()
+    tombstones: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Diff:
+    """What one snapshot changes. Pure data; ``store.apply`` writes it in one transaction."""
+
+    new: tuple[Entry, ...] = ()
+    changed: tuple[Entry, ...] = ()
+    seen: int = 0  # posts on the page
+    listing: Listing | None = None  # to remember, when the page had dates
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """HTTP cache validators remembered per source for conditional GET."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """The outcome of one refresh attempt, recorded by ``store.apply``."""
+
+    attempted_at: datetime
+    ok: bool
+    error: str | None = None
+    posts_on_page: int | None = None
+    validators: Validators | None = None  # new validators after a successful fetch
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """What the operator sees of a source."""
+
+    name: str
+    last_attempt: datetime | None = None
+    last_success: datetime | None = None
+    last_error: str | None = None
+    consecutive_failures: int = 0
+    posts_on_page: int | None = None
+    entries_stored: int = 0
+    version: int = 0  # bumps whenever the source's entries change
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshResult:
+    """What one refresh did; ``error`` is set when it failed and nothing was stored."""
+
+    source: str
+    new: int = 0
+    changed: int = 0
+    seen: int = 0
+    not_modified: bool = False
+    busy: bool = False  # another refresh of this source holds the lease; nothing was done
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None

@@ -1,0 +1,41 @@
+"""The background scheduler: one interval job per source whose body is just ``refresh.run``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from feedsvc import refresh
+from feedsvc.config import Settings, Source
+from feedsvc.store import Store
+
+WORKERS = 4
+MAX_JITTER = timedelta(minutes=5)
+
+
+def build(settings: Settings, store: Store, first_run_in: timedelta = timedelta(seconds=1)) -> BackgroundScheduler:
+    """A scheduler (not started) refreshing every source on its interval, the first time soon."""
+    scheduler = BackgroundScheduler(
+        executors={"default": ThreadPoolExecutor(WORKERS)},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        timezone=UTC,
+    )
+    first = datetime.now(UTC) + first_run_in
+    for source in settings.sources:
+        jitter = min(source.interval / 10, MAX_JITTER)
+        scheduler.add_job(
+            _job,
+            IntervalTrigger(seconds=source.interval.total_seconds(), jitter=jitter.total_seconds(), timezone=UTC),
+            args=(store, source),
+            id=source.name,
+            name=f"refresh {source.name}",
+            next_run_time=first,
+        )
+    return scheduler
+
+
+def _job(store: Store, source: Source) -> None:
+    refresh.run(store, source, datetime.now(UTC))

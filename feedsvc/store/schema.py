@@ -1,0 +1,167 @@
+"""The database schema: SQLAlchemy Core tables and the ordered migrations that create them.
+
+``MIGRATIONS[i]`` takes the schema from version ``i`` to ``i + 1``; ``schema_version`` records
+each one applied. ``migrate(engine)`` applies the missing ones, in order, in one transaction.
+
+A migration, once released, never changes. Migration 1 creates the tables as defined below;
+when a later migration alters one, freeze the definitions migration 1 needs inside it first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.types import TypeDecorator
+
+from feedsvc.errors import StoreError
+
+WRITE_OPTION = "feedsvc_write"
+"""Execution option marking a transaction that will write.
+
+On SQLite the engine's ``begin`` hook starts such a transaction with ``BEGIN IMMEDIATE``, taking
+the write lock up front instead of failing to upgrade a read lock later.
+"""
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend.
+
+    Binding a naive datetime is an error. SQLite keeps no zone, so what is read back is tagged UTC;
+    PostgreSQL's ``timestamptz`` comes back in the session zone and is converted.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__(timezone=True)
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()}: the store keeps aware datetimes only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("applied_at", UTCDateTime(), nullable=False),
+)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("last_attempt", UTCDateTime()),
+    Column("last_success", UTCDateTime()),
+    Column("last_error", Text),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("posts_on_page", Integer),
+    Column("version", Integer, nullable=False, default=0),
+    Column("lease_owner", Text),
+    Column("lease_until", UTCDateTime()),
+)
+
+entries = Table(
+    "entries",
+    metadata,
+    Column("source", Text, ForeignKey("sources.name", ondelete="CASCADE"), nullable=False),
+    Column("identity", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("author", Text),
+    Column("link", Text),
+    Column("title_derived", Boolean, nullable=False, default=False),
+    Column("published", UTCDateTime()),
+    Column("date_evidence", Text),
+    Column("first_seen", UTCDateTime(), nullable=False),
+    Column("updated", UTCDateTime(), nullable=False),
+    Column("sort_at", UTCDateTime(), nullable=False),  # published, else first_seen
+    PrimaryKeyConstraint("source", "identity"),
+    Index("ix_entries_source_sort_at", "source", "sort_at"),
+)
+
+tombstones = Table(
+    "tombstones",
+    metadata,
+    Column("source", Text, ForeignKey("sources.name", ondelete="CASCADE"), nullable=False),
+    Column("identity", Text, nullable=False),
+    Column("pruned_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("source", "identity"),
+)
+
+listings = Table(
+    "listings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", Text, ForeignKey("sources.name", ondelete="CASCADE"), nullable=False),
+    Column("fetched_at", UTCDateTime(), nullable=False),
+    # JSON: [{"identity", "month", "day", "year"}, ...]; not "items", which hides ColumnCollection.items
+    Column("items_json", Text, nullable=False),
+    Index("ix_listings_source_fetched_at", "source", "fetched_at"),
+)
+
+
+def _create_tables(conn: Connection) -> None:
+    """Migration 1: sources, entries, tombstones, listings."""
+    metadata.create_all(conn, tables=[sources, entries, tombstones, listings], checkfirst=False)
+
+
+Migration = Callable[[Connection], None]
+
+MIGRATIONS: list[Migration] = [
+    _create_tables,
+]
+
+
+def migrate(engine: Engine, migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    """Apply the migrations the database lacks, in order, in one transaction; return the schema version."""
+    with engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
+        schema_version.create(conn, checkfirst=True)
+        current = current_version(conn)
+        if current > len(migrations):
+            known = len(migrations)
+            raise StoreError(f"migrate: database schema version {current} is newer than this feedsvc ({known})")
+        for number, step in enumerate(migrations[current:], start=current + 1):
+            step(conn)
+            conn.execute(insert(schema_version).values(version=number, applied_at=datetime.now(UTC)))
+    return len(migrations)
+
+
+def current_version(conn: Connection) -> int:
+    """The highest migration recorded in ``schema_version`` (0 for a new database)."""
+    return conn.scalar(select(func.max(schema_version.c.version))) or 0

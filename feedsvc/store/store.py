@@ -1,0 +1,425 @@
+"""The store: the only code with SQL. Plain model dataclasses in, plain model dataclasses out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import (
+    Engine,
+    Row,
+    Select,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    make_url,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+
+from feedsvc.errors import StoreError
+from feedsvc.model import (
+    DateEvidence,
+    Diff,
+    Entry,
+    Known,
+    Listing,
+    ListingItem,
+    SourceState,
+    SourceStatus,
+    Validators,
+)
+from feedsvc.store.schema import WRITE_OPTION, entries, listings, migrate, sources, tombstones
+
+LISTINGS_KEPT = 50  # per source, newest by fetched_at
+SQLITE_BUSY_TIMEOUT_MS = 5000
+_CHUNK = 500  # identities per IN (...) list
+
+_T = TypeVar("_T")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; for SQLite: parent directory created, WAL, foreign keys, real transactions."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    database = parsed.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False})
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy emit BEGIN itself (see _sqlite_begin): the sqlite3 driver's own transaction
+    # handling skips BEGIN before SELECT and DDL, which breaks repeatable reads and migrations.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    writing = conn.get_execution_options().get(WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+
+
+def _redacted(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except SQLAlchemyError:
+        return "<unparseable database url>"
+
+
+@contextmanager
+def _failures(operation: str, source: str | None = None) -> Iterator[None]:
+    """Turn any SQLAlchemy error into a StoreError that names the operation and source."""
+    try:
+        yield
+    except (SQLAlchemyError, OSError) as exc:
+        target = f" {source!r}" if source is not None else ""
+        detail = getattr(exc, "orig", None) or exc
+        raise StoreError(f"store {operation}{target}: {type(detail).__name__}: {detail}") from exc
+
+
+class Store:
+    """Entries, listings, tombstones and per-source status in one SQL database."""
+
+    def __init__(self, url: str) -> None:
+        with _failures("open", _redacted(url)):
+            self._engine = make_engine(url)
+            try:
+                migrate(self._engine)
+            except BaseException:
+                self._engine.dispose()
+                raise
+        self._writer = self._engine.execution_options(**{WRITE_OPTION: True})
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _read(self, operation: str, source: str | None = None) -> Iterator[Connection]:
+        with _failures(operation, source), self._engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _write(self, operation: str, source: str | None = None) -> Iterator[Connection]:
+        with _failures(operation, source), self._writer.begin() as conn:
+            yield conn
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def known(self, source: str) -> Known:
+        """Everything the differ needs: entries by identity, listings oldest first, tombstones."""
+        with self._read("known", source) as conn:
+            rows = conn.execute(select(entries).where(entries.c.source == source)).all()
+            listing_rows = conn.execute(
+                select(listings.c.fetched_at, listings.c.items_json)
+                .where(listings.c.source == source)
+                .order_by(listings.c.fetched_at, listings.c.id)
+            ).all()
+            pruned = conn.scalars(select(tombstones.c.identity).where(tombstones.c.source == source)).all()
+        return Known(
+            entries={row.identity: _entry(row) for row in rows},
+            listings=tuple(Listing(row.fetched_at, _items_from_json(row.items_json)) for row in listing_rows),
+            tombstones=frozenset(pruned),
+        )
+
+    def entries(self, source: str, limit: int = 50) -> list[Entry]:
+        """The newest ``limit`` entries: by sort_at, then first_seen, newest first; then identity."""
+        if limit < 0:
+            raise ValueError(f"limit must not be negative, got {limit}")
+        with self._read("entries", source) as conn:
+            rows = conn.execute(_newest_first(select(entries).where(entries.c.source == source)).limit(limit)).all()
+        return [_entry(row) for row in rows]
+
+    def validators(self, source: str) -> Validators:
+        with self._read("validators", source) as conn:
+            row = conn.execute(
+                select(sources.c.etag, sources.c.last_modified).where(sources.c.name == source)
+            ).one_or_none()
+        return Validators() if row is None else Validators(etag=row.etag, last_modified=row.last_modified)
+
+    def version(self, source: str) -> int:
+        """Bumps whenever the source's entries change; 0 for a source never applied."""
+        with self._read("version", source) as conn:
+            return conn.scalar(select(sources.c.version).where(sources.c.name == source)) or 0
+
+    def state(self, source: str) -> SourceState:
+        return self.states([source])[0]
+
+    def states(self, names: Sequence[str]) -> list[SourceState]:
+        """One SourceState per name, in the order given; unknown names get the defaults."""
+        if not names:
+            return []
+        wanted = sorted(set(names))
+        with self._read("states", ", ".join(wanted)) as conn:
+            rows = {row.name: row for row in conn.execute(select(sources).where(sources.c.name.in_(wanted)))}
+            counted = select(entries.c.source, func.count()).where(entries.c.source.in_(wanted))
+            counts: dict[str, int] = {name: n for name, n in conn.execute(counted.group_by(entries.c.source))}
+        return [_state(name, rows.get(name), counts.get(name, 0)) for name in names]
+
+    def ping(self) -> bool:
+        """True when the database answers ``SELECT 1``."""
+        try:
+            with self._engine.connect() as conn:
+                return conn.scalar(text("SELECT 1")) == 1
+        except SQLAlchemyError:
+            return False
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def apply(self, source: str, diff: Diff, status: SourceStatus, keep: int = 1000) -> None:
+        """Record one refresh in one transaction: entries, listing, status, pruning, version.
+
+        A failed status records only the status: it must come with an empty diff.
+        Re-applying an entry that is already stored updates it (or does nothing if equal).
+        """
+        _check_apply(source, diff, status, keep)
+        with self._write("apply", source) as conn:
+            _ensure_source(conn, source)
+            _record_status(conn, source, status)
+            if not status.ok:
+                return
+            touched = _write_entries(conn, source, (*diff.new, *diff.changed))
+            if diff.listing is not None:
+                _store_listing(conn, source, diff.listing)
+            touched += _prune(conn, source, keep, status.attempted_at)
+            if touched:
+                conn.execute(update(sources).where(sources.c.name == source).values(version=sources.c.version + 1))
+
+    def claim(self, source: str, owner: str, now: datetime, lease: timedelta) -> bool:
+        """Take the source's lease until ``now + lease`` if it is free, expired or already ``owner``'s."""
+        with self._write("claim", source) as conn:
+            _ensure_source(conn, source)
+            result = conn.execute(
+                update(sources)
+                .where(
+                    sources.c.name == source,
+                    or_(sources.c.lease_owner.is_(None), sources.c.lease_until < now, sources.c.lease_owner == owner),
+                )
+                .values(lease_owner=owner, lease_until=now + lease)
+            )
+            return result.rowcount == 1
+
+    def release(self, source: str, owner: str) -> bool:
+        """Give the lease back; False (and no change) when ``owner`` does not hold it."""
+        with self._write("release", source) as conn:
+            result = conn.execute(
+                update(sources)
+                .where(sources.c.name == source, sources.c.lease_owner == owner)
+                .values(lease_owner=None, lease_until=None)
+            )
+            return result.rowcount == 1
+
+
+# -- apply, step by step ---------------------------------------------------------------------------
+
+
+def _check_apply(source: str, diff: Diff, status: SourceStatus, keep: int) -> None:
+    if keep < 0:
+        raise ValueError(f"keep must not be negative, got {keep}")
+    if not status.ok and (diff.new or diff.changed or diff.listing is not None):
+        raise ValueError(f"apply {source!r}: a failed refresh must not carry entries or a listing")
+    strangers = {entry.source for entry in (*diff.new, *diff.changed)} - {source}
+    if strangers:
+        raise ValueError(f"apply {source!r}: diff holds entries of other sources: {sorted(strangers)}")
+
+
+def _ensure_source(conn: Connection, source: str) -> None:
+    """Create the source's row if it is missing (without touching an existing one)."""
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        conn.execute(sqlite.insert(sources).values(name=source).on_conflict_do_nothing(index_elements=["name"]))
+    elif dialect == "postgresql":
+        conn.execute(postgresql.insert(sources).values(name=source).on_conflict_do_nothing(index_elements=["name"]))
+    elif conn.scalar(select(sources.c.name).where(sources.c.name == source)) is None:
+        conn.execute(insert(sources).values(name=source))
+
+
+def _record_status(conn: Connection, source: str, status: SourceStatus) -> None:
+    values: dict[str, Any] = {"last_attempt": status.attempted_at}
+    if status.ok:
+        values |= {"last_success": status.attempted_at, "last_error": None, "consecutive_failures": 0}
+        if status.posts_on_page is not None:
+            values["posts_on_page"] = status.posts_on_page
+        if status.validators is not None:
+            values |= {"etag": status.validators.etag, "last_modified": status.validators.last_modified}
+    else:
+        values |= {
+            "last_error": status.error or "refresh failed",
+            "consecutive_failures": sources.c.consecutive_failures + 1,
+        }
+    conn.execute(update(sources).where(sources.c.name == source).values(values))
+
+
+def _write_entries(conn: Connection, source: str, given: Iterable[Entry]) -> int:
+    """Insert entries not yet stored, replace stored ones that differ; return how many rows changed."""
+    wanted = {entry.identity: entry for entry in given}  # a later duplicate wins
+    stored = _stored_entries(conn, source, list(wanted))
+    fresh = [_entry_row(entry) for identity, entry in wanted.items() if identity not in stored]
+    replaced = [
+        _update_params(_entry_row(entry))
+        for identity, entry in wanted.items()
+        if identity in stored and stored[identity] != entry
+    ]
+    if fresh:
+        conn.execute(insert(entries), fresh)
+    if replaced:
+        conn.execute(_REPLACE_ENTRY, replaced)
+    return len(fresh) + len(replaced)
+
+
+def _stored_entries(conn: Connection, source: str, identities: list[str]) -> dict[str, Entry]:
+    found: dict[str, Entry] = {}
+    for chunk in _chunks(identities):
+        query = select(entries).where(entries.c.source == source, entries.c.identity.in_(chunk))
+        found |= {row.identity: _entry(row) for row in conn.execute(query)}
+    return found
+
+
+_REPLACE_ENTRY = update(entries).where(
+    entries.c.source == bindparam("key_source"), entries.c.identity == bindparam("key_identity")
+)
+
+
+def _update_params(row: dict[str, Any]) -> dict[str, Any]:
+    """An entry row as parameters of _REPLACE_ENTRY: the key columns become the WHERE parameters."""
+    params = dict(row)
+    params["key_source"] = params.pop("source")
+    params["key_identity"] = params.pop("identity")
+    return params
+
+
+def _store_listing(conn: Connection, source: str, listing: Listing) -> None:
+    """Remember the listing unless it equals the newest one stored; keep the newest LISTINGS_KEPT."""
+    newest = conn.scalar(
+        select(listings.c.items_json)
+        .where(listings.c.source == source)
+        .order_by(listings.c.fetched_at.desc(), listings.c.id.desc())
+        .limit(1)
+    )
+    if newest is not None and _items_from_json(newest) == listing.items:
+        return
+    conn.execute(
+        insert(listings).values(source=source, fetched_at=listing.fetched_at, items_json=_items_to_json(listing.items))
+    )
+    surplus = conn.scalars(
+        select(listings.c.id)
+        .where(listings.c.source == source)
+        .order_by(listings.c.fetched_at.desc(), listings.c.id.desc())
+        .offset(LISTINGS_KEPT)
+    ).all()
+    for chunk in _chunks(surplus):
+        conn.execute(delete(listings).where(listings.c.id.in_(chunk)))
+
+
+def _prune(conn: Connection, source: str, keep: int, pruned_at: datetime) -> int:
+    """Delete all but the newest ``keep`` entries, leaving tombstones; return how many went."""
+    oldest = conn.scalars(
+        _newest_first(select(entries.c.identity).where(entries.c.source == source)).offset(keep)
+    ).all()
+    for chunk in _chunks(oldest):
+        conn.execute(delete(entries).where(entries.c.source == source, entries.c.identity.in_(chunk)))
+        conn.execute(delete(tombstones).where(tombstones.c.source == source, tombstones.c.identity.in_(chunk)))
+        conn.execute(
+            insert(tombstones), [{"source": source, "identity": identity, "pruned_at": pruned_at} for identity in chunk]
+        )
+    return len(oldest)
+
+
+# -- rows <-> model --------------------------------------------------------------------------------
+
+
+def _newest_first(query: Select[Any]) -> Select[Any]:
+    return query.order_by(entries.c.sort_at.desc(), entries.c.first_seen.desc(), entries.c.identity)
+
+
+def _entry_row(entry: Entry) -> dict[str, Any]:
+    return {
+        "source": entry.source,
+        "identity": entry.identity,
+        "title": entry.title,
+        "summary": entry.summary,
+        "author": entry.author,
+        "link": entry.link,
+        "title_derived": entry.title_derived,
+        "published": entry.published,
+        "date_evidence": None if entry.date_evidence is None else entry.date_evidence.value,
+        "first_seen": entry.first_seen,
+        "updated": entry.updated,
+        "sort_at": entry.published or entry.first_seen,
+    }
+
+
+def _entry(row: Row[Any]) -> Entry:
+    return Entry(
+        source=row.source,
+        identity=row.identity,
+        title=row.title,
+        summary=row.summary,
+        first_seen=row.first_seen,
+        updated=row.updated,
+        published=row.published,
+        date_evidence=None if row.date_evidence is None else DateEvidence(row.date_evidence),
+        author=row.author,
+        link=row.link,
+        title_derived=bool(row.title_derived),
+    )
+
+
+def _state(name: str, row: Row[Any] | None, stored: int) -> SourceState:
+    if row is None:
+        return SourceState(name=name, entries_stored=stored)
+    return SourceState(
+        name=name,
+        last_attempt=row.last_attempt,
+        last_success=row.last_success,
+        last_error=row.last_error,
+        consecutive_failures=row.consecutive_failures,
+        posts_on_page=row.posts_on_page,
+        entries_stored=stored,
+        version=row.version,
+    )
+
+
+def _items_to_json(items: Sequence[ListingItem]) -> str:
+    return json.dumps(
+        [{"identity": i.identity, "month": i.month, "day": i.day, "year": i.year} for i in items],
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+
+def _items_from_json(raw: str) -> tuple[ListingItem, ...]:
+    return tuple(ListingItem(d["identity"], d["month"], d["day"], d["year"]) for d in json.loads(raw))
+
+
+def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]

@@ -1,0 +1,182 @@
+"""Real parts for tests: a local HTTP server serving snapshots, and the real service process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = sorted((ROOT / "fixtures" / "seeds").glob("*.txt"))
+TOKEN = "test-token-123"
+
+
+@dataclass
+class Page:
+    body: bytes
+    content_type: str = "text/plain; charset=utf-8"
+    status: int = 200
+
+
+@dataclass
+class SnapshotServer:
+    """Serves ``page`` at every path on 127.0.0.1:<free port>; counts requests."""
+
+    page: Page = field(default_factory=lambda: Page(b""))
+    requests: int = 0
+    url: str = ""
+
+    def serve(self, body: bytes, content_type: str = "text/plain; charset=utf-8", status: int = 200) -> None:
+        self.page = Page(body, content_type, status)
+
+
+@contextmanager
+def snapshot_server() -> Iterator[SnapshotServer]:
+    state = SnapshotServer()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            state.requests += 1
+            page = state.page
+            self.send_response(page.status)
+            self.send_header("Content-Type", page.content_type)
+            self.send_header("Content-Length", str(len(page.body)))
+            self.end_headers()
+            self.wfile.write(page.body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/blog/"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def write_config(directory: Path, port: int, sources: str) -> Path:
+    path = directory / "feedsvc.toml"
+    path.write_text(
+        f"""
+[service]
+bind = "127.0.0.1:{port}"
+data_dir = "data"
+base_url = "http://127.0.0.1:{port}"
+refresh_token_env = "FEEDSVC_TEST_TOKEN"
+{sources}
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+@dataclass
+class Response:
+    status: int
+    headers: Message  # case-insensitive, as HTTP headers are
+    body: bytes
+
+    def json(self) -> dict[str, object]:
+        return json.loads(self.body)
+
+
+def http(method: str, url: str, headers: dict[str, str] | None = None, timeout: float = 30) -> Response:
+    request = urllib.request.Request(url, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
+            return Response(answer.status, answer.headers, answer.read())
+    except urllib.error.HTTPError as error:
+        return Response(error.code, error.headers, error.read())
+
+
+@dataclass
+class Service:
+    process: subprocess.Popen[bytes]
+    base_url: str
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def refresh(self, name: str, attempts: int = 50) -> Response:
+        """POST a manual refresh; a 409 (the scheduler's run holds the source) is retried."""
+        for _ in range(attempts):
+            answer = http("POST", f"{self.base_url}/api/sources/{name}/refresh", {"Authorization": f"Bearer {TOKEN}"})
+            if answer.status != 409:
+                return answer
+            time.sleep(0.1)
+        return answer
+
+    def stop(self, timeout: float = 20) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=timeout)
+
+
+@contextmanager
+def running_service(config: Path, log_dir: Path, extra_args: tuple[str, ...] = ()) -> Iterator[Service]:
+    """The real ``python -m feedsvc serve`` process; waits until it answers, stops it with SIGTERM."""
+    env = {**os.environ, "FEEDSVC_TEST_TOKEN": TOKEN, "PYTHONUNBUFFERED": "1"}
+    log_path = log_dir / "service.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "feedsvc", "--config", str(config), "serve", *extra_args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=ROOT,
+        )
+    port = _port_of(config)
+    service = Service(process, f"http://127.0.0.1:{port}", log_path)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"service exited with {process.returncode}:\n{service.log()}")
+            try:
+                if http("GET", f"{service.base_url}/healthz", timeout=2).status == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"service did not answer within 30 s:\n{service.log()}")
+            time.sleep(0.1)
+        yield service
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _port_of(config: Path) -> int:
+    for line in config.read_text(encoding="utf-8").splitlines():
+        if line.startswith("bind"):
+            return int(line.split(":")[-1].strip().strip('"'))
+    raise AssertionError("no bind line in config")

@@ -1,0 +1,70 @@
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from feedsvc import config
+from feedsvc.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load(tmp_path: Path, text: str, environ: dict[str, str] | None = None) -> config.Settings:
+    path = tmp_path / "feedsvc.toml"
+    path.write_text(text, encoding="utf-8")
+    return config.load(path, environ=environ or {})
+
+
+def test_sample_config_loads_with_its_local_snapshot(tmp_path: Path) -> None:
+    settings = config.load(ROOT / "config" / "feedsvc.toml", environ={})
+    assert settings.database_url.startswith("sqlite:///")
+    assert settings.refresh_token is None
+    (source,) = settings.sources
+    assert source.is_local and Path(source.url).is_file()
+    assert source.timezone == "Asia/Shanghai" and source.interval == timedelta(minutes=30)
+
+
+def test_defaults_and_token_from_the_environment(tmp_path: Path) -> None:
+    settings = load(
+        tmp_path,
+        '[service]\nrefresh_token_env = "TOK"\n[[sources]]\nname = "a"\nurl = "https://example.org/"\n',
+        {"TOK": "s3cret"},
+    )
+    assert settings.refresh_token == "s3cret"
+    assert settings.database_url == f"sqlite:///{tmp_path / 'data' / 'feedsvc.db'}"
+    (source,) = settings.sources
+    assert (source.layout, source.interval, source.timezone, source.title) == ("auto", timedelta(hours=1), "UTC", "a")
+
+
+def test_relative_file_urls_are_resolved_against_the_config_file(tmp_path: Path) -> None:
+    settings = load(tmp_path, '[[sources]]\nname = "a"\nurl = "pages/a.txt"\n')
+    assert settings.sources[0].url == str(tmp_path / "pages" / "a.txt")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[[sources]]\nname = "kexue"\nurl = "x"\ntimezone = "Asia/Shangai"\n', "sources.kexue.timezone: unknown zone"),
+        ('[[sources]]\nname = "kexue"\nurl = "x"\nlayout = "fancy"\n', "sources.kexue.layout: unknown layout"),
+        ('[[sources]]\nname = "kexue"\nurl = "x"\ninterval = "often"\n', "sources.kexue.interval: expected a duration"),
+        ('[[sources]]\nname = "kexue"\nurl = "x"\ninterval = "10s"\n', "sources.kexue.interval: at least 1m"),
+        ('[[sources]]\nname = "kexue"\n', "sources.kexue.url: missing"),
+        ('[[sources]]\nname = "kexue"\nurl = "ftp://x/"\n', "sources.kexue.url: only http(s)"),
+        ('[[sources]]\nname = "Bad Name"\nurl = "x"\n', "sources[0].name"),
+        ('[[sources]]\nname = "a"\nurl = "x"\n[[sources]]\nname = "a"\nurl = "y"\n', "sources.a: name used twice"),
+        ('[[sources]]\nname = "a"\nurl = "x"\ncolour = "red"\n', "sources.a.colour: unknown setting"),
+        ('[service]\nbind = "nowhere"\n', "service.bind: expected HOST:PORT"),
+        ('[service]\nthreads = "many"\n', "service.threads: expected int"),
+        ('[service]\ndatabase_url = "mysql://x"\n', "service.database_url"),
+        ("[service\n", "not valid TOML"),
+    ],
+)
+def test_each_bad_setting_is_named(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load(tmp_path, text)
+
+
+def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such config file"):
+        config.load(tmp_path / "absent.toml")
