@@ -109,14 +109,15 @@ def _entry(source: Source, entry: Entry, tag_authority: str) -> FeedEntry:
     if author:
         fe.author(name=author)
     summary = xml_text(entry.summary)
-    if summary:
-        fe.summary(summary, type="text")
     link = xml_text(entry.link or "").strip()
     if link:
         fe.link(href=link, rel="alternate")
+        if summary:
+            fe.summary(summary, type="text")
     else:
-        # RFC 4287 4.1.1: an entry without an alternate link must have content
-        # (feedgen raises otherwise). Posts on feedless pages often have no link.
+        # RFC 4287 4.1.1: an entry without an alternate link must have content (feedgen
+        # raises otherwise); posts on feedless pages often have no link. The text goes
+        # there once, not also as a summary.
         fe.content(summary, type="text")
     return fe
 
