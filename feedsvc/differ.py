@@ -13,6 +13,7 @@ author, link; or when its date is corrected by better evidence.
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -22,6 +23,8 @@ from zoneinfo import ZoneInfo
 
 from feedsvc import years
 from feedsvc.model import DateEvidence, Diff, Entry, Known, Listing, ListingItem, Post
+
+_NOT_WORD = re.compile(r"[\W_]+")
 
 # An untitled post matches a known entry of the same day when their texts start alike.
 _SAME_TEXT_PREFIX = 24
@@ -34,8 +37,7 @@ def normalize(text: str) -> str:
 
 def words(text: str) -> str:
     """Only the letters and digits of ``text``: how summaries are compared across layouts."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in folded if unicodedata.category(ch)[0] in "LN")
+    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
 def identity(post: Post) -> str:
@@ -199,6 +201,8 @@ def _merge(old: Entry, post: Post, published: datetime | None, evidence: DateEvi
 
 def _summary_changed(old: str, new: str) -> bool:
     """A real change of text, not punctuation, white space or a different truncation."""
+    if old == new:
+        return False
     a, b = words(old), words(new)
     return not (a.startswith(b) or b.startswith(a))
 

@@ -75,7 +75,11 @@ class DateEvidence(StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(DateEvidence).index(self)
+        """0 for the strongest evidence."""
+        return _EVIDENCE_RANK[self]
+
+
+_EVIDENCE_RANK = {evidence: rank for rank, evidence in enumerate(DateEvidence)}
 
 
 @dataclass(frozen=True, slots=True)
