@@ -59,6 +59,7 @@ class Post:
     author: str | None = None
     link: str | None = None
     title_derived: bool = False  # True when the page shows no title and it was made from the text
+    date_shown: str | None = field(default=None, compare=False)  # the date as the page wrote it: "3天前"
 
 
 class DateEvidence(StrEnum):
