@@ -151,7 +151,7 @@ def _source(item: Any, index: int, base_dir: Path) -> Source:
     layout = _get(item, f"{key}.layout", str, "auto")
     if layout not in LAYOUTS:
         raise ConfigError(f"{key}.layout: unknown layout {layout!r} (expected one of {', '.join(LAYOUTS)})")
-    selectors = _selectors(item, key)
+    selectors = parse_selectors(item["selectors"], f"{key}.selectors") if "selectors" in item else None
     if layout == "selectors" and selectors is None:
         raise ConfigError(f"{key}.layout: 'selectors' needs a [sources.selectors] table with at least 'item'")
     timezone = _get(item, f"{key}.timezone", str, "UTC")
@@ -183,23 +183,22 @@ def _source(item: Any, index: int, base_dir: Path) -> Source:
     )
 
 
-def _selectors(item: dict[str, Any], key: str) -> Selectors | None:
-    """``[sources.selectors]``: CSS selectors, each checked by the parser that will run it."""
-    if "selectors" not in item:
-        return None
-    table = _table(item, "selectors", f"{key}.selectors")
-    _only(table, f"{key}.selectors.", set(SELECTOR_FIELDS))
+def parse_selectors(table: Any, key: str) -> Selectors:
+    """``[sources.selectors]`` (at key path ``key``): CSS selectors, each checked by the parser that will run it."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{key}: expected a table")
+    _only(table, f"{key}.", set(SELECTOR_FIELDS))
     values = {}
     for field_name in SELECTOR_FIELDS:
-        value = _get(table, f"{key}.selectors.{field_name}", str, None)
+        value = _get(table, f"{key}.{field_name}", str, None)
         if value is None:
             continue
         problem = invalid(value)
         if problem:
-            raise ConfigError(f"{key}.selectors.{field_name}: not a CSS selector Lexbor accepts ({problem}): {value!r}")
+            raise ConfigError(f"{key}.{field_name}: not a CSS selector Lexbor accepts ({problem}): {value!r}")
         values[field_name] = value
     if "item" not in values:
-        raise ConfigError(f"{key}.selectors.item: missing (the selector of one post's element)")
+        raise ConfigError(f"{key}.item: missing (the selector of one post's element)")
     return Selectors(**values)
 
 

@@ -30,7 +30,11 @@ from feedsvc.model import Post, Snapshot
 Layout = Callable[[Page], list[Post]]
 
 TEXT_LAYOUTS: dict[str, Callable[[Sequence[Line]], list[Post]]] = {"byline": byline.posts, "day_month": day_month.posts}
-HTML_DETECTORS: dict[str, Layout] = {"json_ld": json_ld.posts, "h_entry": h_entry.posts, "html_blocks": html_blocks.posts}
+HTML_DETECTORS: dict[str, Layout] = {
+    "json_ld": json_ld.posts,
+    "h_entry": h_entry.posts,
+    "html_blocks": html_blocks.posts,
+}
 LAYOUTS: dict[str, Layout] = {
     "byline": lambda page: byline.posts(page.lines),
     "day_month": lambda page: day_month.posts(page.lines),
@@ -86,7 +90,9 @@ def _auto(page: Page) -> tuple[str, list[Post]]:
             found = detector(page)
             if found:
                 return name, found
-    raise ExtractError(f"no posts found: page matches none of the layouts {', '.join(_MARKS)}, {', '.join(HTML_DETECTORS)}")
+    raise ExtractError(
+        f"no posts found: page matches none of the layouts {', '.join(_MARKS)}, {', '.join(HTML_DETECTORS)}"
+    )
 
 
 def sniff(lines: Sequence[Line]) -> str:

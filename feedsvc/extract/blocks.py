@@ -32,12 +32,14 @@ _SUMMARIES = (
 )
 _META_CLASS = re.compile(r"(?<![a-z])(?:meta|byline|info|date|time|tags?|categor)", re.IGNORECASE)
 _META_TAGS = frozenset({"footer", "time"})
-_READ_MORE = re.compile(
-    r"[-–—\s]*(?:阅读剩余部分|read more|continue reading|more|阅读全文|点击阅读全文|继续阅读|阅读更多|查看全文|more\s*»)[-–—.…»>›\s]*$",
-    re.IGNORECASE,
+_PHRASES = r"阅读剩余部分|read more|continue reading|阅读全文|点击阅读全文|继续阅读|阅读更多|查看全文"
+_DASHES = "-\u2013\u2014"  # hyphen, en and em dash
+_TRAILER = f"[{_DASHES}.\u2026\u00bb>\u203a\\s]*$"  # dots, ellipsis, guillemet, angle quote
+_READ_MORE = re.compile(f"[{_DASHES}\\s]*(?:{_PHRASES}|more)" + _TRAILER, re.IGNORECASE)  # a whole read-more link
+_READ_MORE_TAIL = re.compile(f"\\s*(?:{_PHRASES})" + _TRAILER, re.IGNORECASE)  # one that ends an excerpt
+_READ_MORE_START = re.compile(
+    r"(?:read more|continue reading|keep reading|阅读全文|继续阅读|阅读更多|查看全文)\b", re.I
 )
-_READ_MORE_TAIL = re.compile(r"\s*(?:阅读剩余部分|read more|continue reading|阅读全文|点击阅读全文|继续阅读|阅读更多|查看全文)[-–—.…»>›\s]*$", re.I)
-_READ_MORE_START = re.compile(r"(?:read more|continue reading|keep reading|阅读全文|继续阅读|阅读更多|查看全文)\b", re.I)
 _PARAGRAPHS = "p, blockquote, li"
 
 

@@ -1,12 +1,12 @@
 """The ``selectors`` layout: CSS selectors from the source's config say where posts and their parts are.
 
-    [sources.selectors]
-    item = "article.post"          required: one element per post
-    title = "h2 a"                 each of these is optional and relative to the item;
-    link = "h2 a"                  a missing one is found by the usual cues (see blocks.py)
-    date = "time"
-    summary = ".excerpt"
-    author = ".author"
+[sources.selectors]
+item = "article.post"          required: one element per post
+title = "h2 a"                 each of these is optional and relative to the item;
+link = "h2 a"                  a missing one is found by the usual cues (see blocks.py)
+date = "time"
+summary = ".excerpt"
+author = ".author"
 """
 
 from __future__ import annotations

@@ -28,16 +28,15 @@ _MONTH = (
     r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
 )
 _CLOCK = r"(?:[T ]?\s*(?P<hour>[0-2]?\d):(?P<minute>[0-5]\d)(?::[0-5]\d(?:\.\d+)?)?)?"
-_ISO = re.compile(
-    r"(?<!\d)\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?(?!\d)"
-)
+_ISO = re.compile(r"(?<!\d)\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?(?!\d)")
 _RFC2822 = re.compile(
     r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),\s*)?\d{1,2}\s+" + _MONTH + r"\s+\d{4}\s+\d{2}:\d{2}(?::\d{2})?\s*"
     r"(?:[+-]\d{4}|GMT|UTC|UT|[ECMP][SD]T)",
     re.IGNORECASE,
 )
 _CJK = re.compile(
-    r"(?:(?P<year>\d{4})\s*年\s*)?(?<!\d)(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*[日号]" + _CLOCK.replace("[T ]?", "")
+    r"(?:(?P<year>\d{4})\s*年\s*)?(?<!\d)(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*[日号]"
+    + _CLOCK.replace("[T ]?", "")
 )
 _NUMERIC = re.compile(r"(?<!\d)(?P<year>\d{4})(?P<sep>[/.-])(?P<month>\d{1,2})(?P=sep)(?P<day>\d{1,2})(?!\d)" + _CLOCK)
 _ENGLISH = re.compile(

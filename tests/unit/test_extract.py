@@ -247,7 +247,7 @@ def test_named_layout_that_does_not_fit_is_an_extract_error() -> None:
     ],
 )
 def test_pages_without_posts_raise_extract_error(text: str, media_type: str) -> None:
-    with pytest.raises(ExtractError, match="no posts found: page matches none of the layouts byline, day_month, json_ld"):
+    with pytest.raises(ExtractError, match="no posts found: page matches none of the layouts byline, day_month"):
         posts(snapshot(text, media_type))
 
 
