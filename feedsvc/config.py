@@ -19,11 +19,12 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from feedsvc import extract
 from feedsvc.errors import ConfigError
 from feedsvc.extract.selectors import FIELDS as SELECTOR_FIELDS
 from feedsvc.extract.selectors import Selectors, invalid
 
-LAYOUTS = ("auto", "byline", "day_month", "selectors", "json_ld", "h_entry", "html_blocks")
+LAYOUTS = ("auto", *extract.LAYOUTS)
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}

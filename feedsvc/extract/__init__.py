@@ -81,10 +81,9 @@ def extract(
 def _auto(page: Page) -> tuple[str, list[Post]]:
     if page.selectors is not None:
         return "selectors", LAYOUTS["selectors"](page)
-    counts = {name: marks(page.lines) for name, marks in _MARKS.items()}
-    if max(counts.values()) > 0:
-        name = sniff(page.lines)
-        return name, TEXT_LAYOUTS[name](page.lines)
+    text_layout = _most_marked(page.lines)
+    if text_layout is not None:
+        return text_layout, TEXT_LAYOUTS[text_layout](page.lines)
     if page.is_html:
         for name, detector in HTML_DETECTORS.items():
             found = detector(page)
@@ -97,8 +96,13 @@ def _auto(page: Page) -> tuple[str, list[Post]]:
 
 def sniff(lines: Sequence[Line]) -> str:
     """The text layout whose post heads appear most often (byline on a tie); ExtractError when none appear."""
+    name = _most_marked(lines)
+    if name is None:
+        raise ExtractError(f"no posts found: page matches neither the {' nor the '.join(_MARKS)} layout")
+    return name
+
+
+def _most_marked(lines: Sequence[Line]) -> str | None:
     counts = {name: marks(lines) for name, marks in _MARKS.items()}
     best = max(counts, key=lambda name: counts[name])  # first of equals: dict order breaks ties
-    if counts[best] == 0:
-        raise ExtractError(f"no posts found: page matches neither the {' nor the '.join(_MARKS)} layout")
-    return best
+    return best if counts[best] > 0 else None

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from selectolax.lexbor import LexborNode
 
 from feedsvc.extract import shown_dates
+from feedsvc.extract.day_month import derived_title
 from feedsvc.extract.lines import fold
 from feedsvc.extract.page import Page
 from feedsvc.model import Post
@@ -64,13 +65,14 @@ def post(block: LexborNode, page: Page, fields: Fields = Fields()) -> Post | Non
     if not title and link is None:
         return None
     return Post(
-        title=title or (summary.partition("\n")[0][:80] if summary else link or ""),
+        title=title or (derived_title(summary.partition("\n")[0]) if summary else link or ""),
         summary=summary,
         date=date.date if date is not None else None,
         author=_author(block, fields.author),
         link=link,
         title_derived=not title,
         date_shown=date_text,
+        date_relative=date is not None and date.how == "relative",
     )
 
 

@@ -7,11 +7,12 @@ Missing properties fall back to the usual cues of an HTML block (blocks.py).
 
 from __future__ import annotations
 
+from selectolax.lexbor import LexborNode
+
 from feedsvc.extract import blocks
 from feedsvc.extract.page import Page
 from feedsvc.model import Post
 
-FIELDS = blocks.Fields(title=None, link=None, date=None, summary=None, author=None)
 _NAME, _URL, _DATE = ".p-name", ".u-url[href], a.u-url, .u-uid[href]", ".dt-published"
 _AUTHOR, _SUMMARY = ".p-author .p-name, .p-author", ".p-summary, .e-content"
 
@@ -37,8 +38,9 @@ def posts(page: Page) -> list[Post]:
     return found
 
 
-def _nested(entry: object) -> bool:
-    parent = getattr(entry, "parent", None)
+def _nested(entry: LexborNode) -> bool:
+    """Inside another h-entry (a quoted post, a comment): part of that entry, not a post of the list."""
+    parent = entry.parent
     while parent is not None:
         if "h-entry" in (parent.attributes.get("class") or "").split():
             return True

@@ -23,6 +23,7 @@ from feedsvc.model import Post
 
 MIN_POSTS = 2
 DATED_SHARE = 0.75
+SAMPLE = 30
 MAX_LINKS = 8  # a post block holds few links (title, author, category, comments); a layout block many
 _FURNITURE_TAGS = frozenset({"nav", "header", "footer", "aside", "menu", "select"})
 _FURNITURE = re.compile(
@@ -101,7 +102,8 @@ def _score(parent: LexborNode, members: list[LexborNode], page: Page) -> Candida
     linked = [m for m in members if _has_link(m, page)]
     if len(linked) < MIN_POSTS or len(linked) < 0.6 * len(members):
         return None
-    texts = [member.text(deep=True, separator=" ", strip=True) for member in linked]
+    sample = linked[:SAMPLE]  # the statistics of a long list are those of its first blocks
+    texts = [member.text(deep=True, separator=" ", strip=True) for member in sample]
     average = sum(min(len(text), 600) for text in texts) / len(texts)
     if average < 4:
         return None
@@ -111,12 +113,12 @@ def _score(parent: LexborNode, members: list[LexborNode], page: Page) -> Candida
         score *= 2.5
     if _ARTICLE_LIKE.search(_names(first)):
         score *= 1.5
-    if sum(1 for m in linked if m.css_first(blocks.HEADINGS) is not None) >= len(linked) / 2:
+    if sum(1 for m in sample if m.css_first(blocks.HEADINGS) is not None) >= len(sample) / 2:
         score *= 1.5
     dated = sum(1 for text in texts if shown_dates.find(text, page.now, page.zone) is not None)
-    if dated >= len(linked) / 2:
+    if dated >= len(sample) / 2:
         score *= 2.0
-    links = sum(len(member.css("a[href]")) for member in linked) / len(linked)
+    links = sum(len(member.css("a[href]")) for member in sample) / len(sample)
     if links > MAX_LINKS:
         score *= 0.1  # a layout container holding the whole list, not one post
     if len(linked) == MIN_POSTS:

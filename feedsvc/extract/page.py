@@ -28,6 +28,7 @@ class Page:
         self.snapshot = snapshot
         self.zone = zone
         self.selectors = selectors
+        self._links: dict[str, str | None] = {}
 
     @property
     def now(self) -> datetime:
@@ -69,8 +70,12 @@ class Page:
         return absolute(self.snapshot.url, href) or self.snapshot.url
 
     def link(self, href: str | None) -> str | None:
-        """``href`` made absolute against the page; None for empty or script links."""
-        return absolute(self.base, href)
+        """``href`` made absolute against the page; None for empty or script links. Pages repeat links: cached."""
+        if href is None:
+            return None
+        if href not in self._links:
+            self._links[href] = absolute(self.base, href)
+        return self._links[href]
 
     @cached_property
     def feed_url(self) -> str | None:

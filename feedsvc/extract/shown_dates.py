@@ -56,6 +56,8 @@ _RELATIVE = re.compile(
     r"|(?P<word>刚刚|刚才|just now|今天|today|昨天|yesterday|前天)" + _CLOCK.replace("[T ]?", ""),
     re.IGNORECASE,
 )
+_DIGIT = re.compile(r"\d")
+_RELATIVE_HINTS = ("前", "ago", "刚", "今天", "today", "昨天", "yesterday", "just now")
 _DAYS_BACK = {"今天": 0, "today": 0, "昨天": 1, "yesterday": 1, "前天": 2}
 _LEAP_YEAR = 2000  # a year that has every month-day, to validate dates shown without a year
 
@@ -78,7 +80,13 @@ def parse(text: str, now: datetime, zone: ZoneInfo) -> ShownDate | None:
 def find(text: str, now: datetime, zone: ZoneInfo) -> ShownDate | None:
     """The first date shown inside ``text`` (the earliest match; the more precise reading on a tie)."""
     candidates = []
+    has_digit = _DIGIT.search(text) is not None
+    lowered = text.lower()
     for how, pattern in _READERS:
+        if how == "relative" and not any(word in lowered for word in _RELATIVE_HINTS):
+            continue
+        if how != "relative" and not has_digit:  # every other layout shows a number: skip the costly patterns
+            continue
         match = pattern.search(text)
         if match is not None:
             candidates.append((match.start(), -len(match[0]), how, match))

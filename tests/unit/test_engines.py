@@ -10,16 +10,17 @@ is read as of, the source's zone, CSS selectors for it, the detector auto-detect
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from feedsvc import extract, fetch
+from feedsvc import differ, extract, fetch
 from feedsvc.extract.selectors import Selectors
-from feedsvc.model import PageDate, Post, Snapshot
+from feedsvc.model import Known, PageDate, Post, Snapshot
 
 ENGINES = Path(__file__).resolve().parents[2] / "fixtures" / "engines"
 NAMES = sorted(path.stem for path in ENGINES.glob("*.html"))
@@ -80,3 +81,16 @@ def test_auto_detection_yields_exactly_the_expected_posts(name: str) -> None:
 
 def test_auto_detection_gets_at_least_ten_of_the_twelve_pages() -> None:
     assert sum(1 for name in NAMES if "miss" not in case(name)) >= 10
+
+
+def test_relative_dates_read_again_later_do_not_change_stored_entries() -> None:
+    expected = case("news")
+    zone = ZoneInfo(expected["timezone"])
+    first = snapshot("news")
+    later = replace(first, fetched_at=first.fetched_at + timedelta(minutes=50))  # same words, 50 minutes on
+    posts_then, posts_later = extract.posts(first, zone=zone), extract.posts(later, zone=zone)
+    assert [p.date for p in posts_then] != [p.date for p in posts_later]  # the readings drift ...
+    seen = differ.diff(Known(), posts_then, seen_at=first.fetched_at, zone=zone, source="news")
+    known = Known(entries={entry.identity: entry for entry in seen.new})
+    again = differ.diff(known, posts_later, seen_at=later.fetched_at, zone=zone, source="news")
+    assert again.new == () and again.changed == ()  # ... but the first reading stands
