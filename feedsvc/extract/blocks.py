@@ -33,6 +33,7 @@ _SUMMARIES = (
 )
 _META_CLASS = re.compile(r"(?<![a-z])(?:meta|byline|info|date|time|tags?|categor)", re.IGNORECASE)
 _META_TAGS = frozenset({"footer", "time"})
+_BYLINE_PREFIX = re.compile(r"^(?:(?:posted|written|published)\s+)?by\s+|^(?:作者|发布者|发表者)\s*[:\uff1a]?\s*", re.I)
 _PHRASES = r"阅读剩余部分|read more|continue reading|阅读全文|点击阅读全文|继续阅读|阅读更多|查看全文"
 _DASHES = "-\u2013\u2014"  # hyphen, en and em dash
 _TRAILER = f"[{_DASHES}.\u2026\u00bb>\u203a\\s]*$"  # dots, ellipsis, guillemet, angle quote
@@ -139,9 +140,7 @@ def _author(block: LexborNode, selector: str | None) -> str | None:
     node = block.css_first(selector or _AUTHORS)
     if node is None:
         return None
-    name = fold(_text(node))
-    for prefix in ("by ", "By ", "作者:", "作者：", "作者"):  # noqa: RUF001 - the full-width colon is meant
-        name = name.removeprefix(prefix).strip()
+    name = _BYLINE_PREFIX.sub("", fold(_text(node))).strip()
     return name or None
 
 

@@ -24,6 +24,7 @@ from feedsvc.model import Post
 MIN_POSTS = 2
 DATED_SHARE = 0.75
 SAMPLE = 30
+INNER_SHARE = 0.25
 MAX_LINKS = 8  # a post block holds few links (title, author, category, comments); a layout block many
 _FURNITURE_TAGS = frozenset({"nav", "header", "footer", "aside", "menu", "select"})
 _FURNITURE = re.compile(
@@ -31,6 +32,7 @@ _FURNITURE = re.compile(
     r"breadcrumb|pagination|pager|page-numbers|paging|share|social|friend|links|blogroll|categor|toc)",
     re.IGNORECASE,
 )
+_MAIN_LIST = re.compile(r"(?<![a-z])(?:blog|posts|main|content)(?![a-z])", re.IGNORECASE)
 _ARTICLE_LIKE = re.compile(r"post|entry|article|story|thread|news|item|card|blog|list", re.IGNORECASE)
 _CANDIDATE_TAGS = frozenset({"article", "tr", "tbody", "li", "section", "div", "dl", "dd", "dt", "a", "p", "h2", "h3"})
 
@@ -56,20 +58,47 @@ def posts(page: Page) -> list[Post]:
 
 
 def candidate(page: Page) -> Candidate | None:
-    """The sibling group most likely to be the page's post list."""
+    """The sibling group most likely to be the page's post list.
+
+    A group whose blocks hold another good candidate (page columns holding the list) gives way
+    to that inner group: a post list is the innermost repetition.
+    """
     if page.body is None:
         return None
-    best: Candidate | None = None
+    candidates: list[Candidate] = []
     for parent in page.body.traverse():
         if not parent.is_element_node:
             continue
         for members in _groups(parent):
-            if len(members) < MIN_POSTS:
-                continue
-            scored = _score(parent, members, page)
-            if scored is not None and (best is None or scored.score > best.score):
-                best = scored
+            scored = _score(parent, members, page) if len(members) >= MIN_POSTS else None
+            if scored is not None:
+                candidates.append(scored)
+    if not candidates:
+        return None
+    best = max(candidates, key=lambda c: c.score)
+    while (inner := _inner(best, candidates)) is not None:
+        best = inner
     return best
+
+
+def _inner(outer: Candidate, candidates: list[Candidate]) -> Candidate | None:
+    """The best candidate nested inside ``outer``'s blocks that scores at least INNER_SHARE of it."""
+    blocks_of_outer = {member.mem_id for member in outer.members}
+    nested = [
+        c
+        for c in candidates
+        if c is not outer and c.score >= INNER_SHARE * outer.score and _inside_any(c.members[0], blocks_of_outer)
+    ]
+    return max(nested, key=lambda c: c.score, default=None)
+
+
+def _inside_any(node: LexborNode, ancestors: set[int]) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.mem_id in ancestors:
+            return True
+        parent = parent.parent
+    return False
 
 
 def _groups(parent: LexborNode) -> list[list[LexborNode]]:
@@ -136,8 +165,10 @@ def _has_link(member: LexborNode, page: Page) -> bool:
 
 
 def _is_furniture(node: LexborNode | None) -> bool:
+    """Inside navigation, a sidebar, a footer...; a ``widget Blog`` (Blogger's main list) is not furniture."""
     while node is not None and node.tag not in ("body", "html"):
-        if node.tag in _FURNITURE_TAGS or _FURNITURE.search(_names(node)):
+        names = _names(node)
+        if node.tag in _FURNITURE_TAGS or (_FURNITURE.search(names) and not _MAIN_LIST.search(names)):
             return True
         node = node.parent
     return False
