@@ -27,7 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     try:
-        settings = config.load(args.config)
+        settings = config.load(args.config) if args.needs_config else None
         return int(args.command(settings, args))
     except FeedsvcError as exc:
         print(f"feedsvc: {type(exc).__name__}: {exc}", file=sys.stderr)
@@ -42,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
         default=os.environ.get("FEEDSVC_CONFIG", DEFAULT_CONFIG),
         help=f"config file (default: $FEEDSVC_CONFIG or {DEFAULT_CONFIG})",
     )
+    parser.set_defaults(needs_config=True)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     serve = commands.add_parser("serve", help="run the web app and the scheduler until SIGTERM or Ctrl-C")
     serve.set_defaults(command=_serve)
@@ -50,6 +51,16 @@ def _parser() -> argparse.ArgumentParser:
     once.set_defaults(command=_refresh)
     check = commands.add_parser("check-config", help="validate the config and exit")
     check.set_defaults(command=_check_config)
+    preview = commands.add_parser("preview", help="print the posts a page would yield, to tune a source (no config)")
+    preview.add_argument("target", metavar="URL|FILE", help="http(s) URL or local file of a listing page")
+    preview.add_argument("--layout", default="auto", choices=config.LAYOUTS, help="layout or detector (default: auto)")
+    preview.add_argument(
+        "--selectors",
+        metavar="TOML",
+        help="CSS selectors as a TOML inline table, e.g. '{item = \"article\", title = \"h2 a\"}'",
+    )
+    preview.add_argument("--timezone", default="UTC", help="IANA zone of the dates the page shows (default: UTC)")
+    preview.set_defaults(command=_preview, needs_config=False)
     return parser
 
 
@@ -107,6 +118,14 @@ def _refresh(settings: config.Settings, args: argparse.Namespace) -> int:
     finally:
         store.close()
     return 1 if failed else 0
+
+
+def _preview(settings: config.Settings | None, args: argparse.Namespace) -> int:
+    from feedsvc import preview
+
+    source = preview.source(args.target, args.layout, args.timezone, args.selectors)
+    print(preview.report(source, datetime.now(UTC)))
+    return 0
 
 
 def _check_config(settings: config.Settings, args: argparse.Namespace) -> int:

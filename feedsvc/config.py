@@ -19,9 +19,12 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from feedsvc import extract
 from feedsvc.errors import ConfigError
+from feedsvc.extract.selectors import FIELDS as SELECTOR_FIELDS
+from feedsvc.extract.selectors import Selectors, invalid
 
-LAYOUTS = ("auto", "byline", "day_month")
+LAYOUTS = ("auto", *extract.LAYOUTS)
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -39,6 +42,7 @@ class Source:
     max_bytes: int = 5_000_000
     timeout: float = 20.0
     keep: int = 1000  # newest entries kept; older ones become tombstones
+    selectors: Selectors | None = None  # [sources.selectors]: CSS selectors for an HTML page
 
     @property
     def zone(self) -> ZoneInfo:
@@ -133,7 +137,8 @@ def _source(item: Any, index: int, base_dir: Path) -> Source:
     _only(
         item,
         f"{key}.",
-        {"name", "title", "url", "layout", "interval", "timezone", "language", "max_bytes", "timeout", "keep"},
+        {"name", "title", "url", "layout", "interval", "timezone", "language", "max_bytes", "timeout", "keep"}
+        | {"selectors"},
     )
     url = _get(item, f"{key}.url", str, None)
     if url is None:
@@ -147,6 +152,9 @@ def _source(item: Any, index: int, base_dir: Path) -> Source:
     layout = _get(item, f"{key}.layout", str, "auto")
     if layout not in LAYOUTS:
         raise ConfigError(f"{key}.layout: unknown layout {layout!r} (expected one of {', '.join(LAYOUTS)})")
+    selectors = parse_selectors(item["selectors"], f"{key}.selectors") if "selectors" in item else None
+    if layout == "selectors" and selectors is None:
+        raise ConfigError(f"{key}.layout: 'selectors' needs a [sources.selectors] table with at least 'item'")
     timezone = _get(item, f"{key}.timezone", str, "UTC")
     try:
         ZoneInfo(timezone)
@@ -172,7 +180,27 @@ def _source(item: Any, index: int, base_dir: Path) -> Source:
         max_bytes=max_bytes,
         timeout=timeout,
         keep=keep,
+        selectors=selectors,
     )
+
+
+def parse_selectors(table: Any, key: str) -> Selectors:
+    """``[sources.selectors]`` (at key path ``key``): CSS selectors, each checked by the parser that will run it."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{key}: expected a table")
+    _only(table, f"{key}.", set(SELECTOR_FIELDS))
+    values = {}
+    for field_name in SELECTOR_FIELDS:
+        value = _get(table, f"{key}.{field_name}", str, None)
+        if value is None:
+            continue
+        problem = invalid(value)
+        if problem:
+            raise ConfigError(f"{key}.{field_name}: not a CSS selector Lexbor accepts ({problem}): {value!r}")
+        values[field_name] = value
+    if "item" not in values:
+        raise ConfigError(f"{key}.item: missing (the selector of one post's element)")
+    return Selectors(**values)
 
 
 def _only(table: dict[str, Any], prefix: str, allowed: set[str]) -> None:

@@ -194,7 +194,8 @@ def _merge(old: Entry, post: Post, published: datetime | None, evidence: DateEvi
         merged = replace(merged, author=post.author)
     if post.link and post.link != old.link:
         merged = replace(merged, link=post.link)
-    if published is not None and evidence is not None and _better_date(old, published, evidence):
+    settled = post.date_relative and old.published is not None  # "2小时前" drifts; the first reading stands
+    if published is not None and evidence is not None and not settled and _better_date(old, published, evidence):
         merged = replace(merged, published=published, date_evidence=evidence)
     return merged
 

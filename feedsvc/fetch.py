@@ -22,6 +22,11 @@ from feedsvc.model import Snapshot, Validators
 USER_AGENT = f"feedsvc/{__version__} (+https://github.com/feedsvc/feedsvc)"
 _CHUNK = 64 * 1024
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.IGNORECASE)
+# What browsers decode these labels as (WHATWG Encoding): supersets of the declared charset.
+_BROWSER_ENCODINGS = {
+    "gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs", "shiftjis": "cp932", "sjis": "cp932",
+    "xsjis": "cp932", "windows31j": "cp932",
+}  # fmt: skip
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
@@ -131,8 +136,7 @@ def _strict(body: bytes, encoding: str) -> str:
         codecs.lookup(encoding)
     except LookupError:
         raise DecodeError(f"page declares unknown charset {encoding!r}") from None
-    if encoding.lower().replace("-", "").replace("_", "") in ("gb2312", "gbk"):
-        encoding = "gb18030"  # the superset browsers use for both
+    encoding = _BROWSER_ENCODINGS.get(encoding.lower().replace("-", "").replace("_", ""), encoding)
     try:
         return body.decode(encoding)
     except UnicodeDecodeError as exc:

@@ -59,6 +59,8 @@ class Post:
     author: str | None = None
     link: str | None = None
     title_derived: bool = False  # True when the page shows no title and it was made from the text
+    date_shown: str | None = field(default=None, compare=False)  # the date as the page wrote it: "3天前"
+    date_relative: bool = field(default=False, compare=False)  # counted back from the fetch: drifts between fetches
 
 
 class DateEvidence(StrEnum):

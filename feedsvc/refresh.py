@@ -56,7 +56,7 @@ def _refresh(store: Store, source: Source, now: datetime) -> RefreshResult:
         if snapshot is None:
             store.apply(source.name, Diff(), SourceStatus(now, ok=True), keep=source.keep)
             return RefreshResult(source.name, not_modified=True)
-        posts = extract.posts(snapshot, source.layout)
+        posts = extract.posts(snapshot, source.layout, selectors=source.selectors, zone=source.zone)
         diff = differ.diff(store.known(source.name), posts, seen_at=now, zone=source.zone, source=source.name)
         validators = Validators(snapshot.etag, snapshot.last_modified)
         status = SourceStatus(now, ok=True, posts_on_page=diff.seen, validators=validators)

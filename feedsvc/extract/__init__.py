@@ -1,42 +1,108 @@
-"""Snapshot -> posts: ``extract.posts(snapshot, layout)``. Pure: no I/O, no clock.
+"""Snapshot -> posts: ``extract.posts(snapshot, layout, selectors=..., zone=...)``. Pure: no I/O, no clock.
 
-A snapshot is first turned into lines (``lines.py``: HTML rendered as a browser would
-break it), then read by one layout module. ``layout="auto"`` picks the layout whose
-post heads the page shows most often.
+Every layout reads a ``Page`` (page.py: the snapshot's lines, or its parsed HTML, made on demand):
+
+    byline, day_month     text layouts, read from the page rendered to lines (lines.py)
+    selectors             CSS selectors from the source's config (selectors.py)
+    json_ld               posts the page declares in JSON-LD (json_ld.py)
+    h_entry               microformats2 h-entry (h_entry.py)
+    html_blocks           the repeated post list, found by structure (html_blocks.py)
+
+``layout="auto"`` uses the selectors when the source has them; otherwise it takes the text
+layout whose post heads the page shows most often, and when none shows any, the first HTML
+detector (in the order above) that finds posts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from feedsvc.errors import ExtractError
-from feedsvc.extract import byline, day_month
+from feedsvc.extract import byline, day_month, h_entry, html_blocks, json_ld
+from feedsvc.extract import selectors as selector_layout
 from feedsvc.extract.lines import Line
-from feedsvc.extract.lines import lines as page_lines  # keeps ``feedsvc.extract.lines`` the module
+from feedsvc.extract.page import Page
+from feedsvc.extract.selectors import Selectors
 from feedsvc.model import Post, Snapshot
 
-Layout = Callable[[Sequence[Line]], list[Post]]
+Layout = Callable[[Page], list[Post]]
 
-LAYOUTS: dict[str, Layout] = {"byline": byline.posts, "day_month": day_month.posts}
+TEXT_LAYOUTS: dict[str, Callable[[Sequence[Line]], list[Post]]] = {"byline": byline.posts, "day_month": day_month.posts}
+HTML_DETECTORS: dict[str, Layout] = {
+    "json_ld": json_ld.posts,
+    "h_entry": h_entry.posts,
+    "html_blocks": html_blocks.posts,
+}
+LAYOUTS: dict[str, Layout] = {
+    "byline": lambda page: byline.posts(page.lines),
+    "day_month": lambda page: day_month.posts(page.lines),
+    "selectors": selector_layout.posts,
+    **HTML_DETECTORS,
+}
 _MARKS: dict[str, Callable[[Sequence[Line]], int]] = {"byline": byline.count, "day_month": day_month.count}
+_UTC = ZoneInfo("UTC")
 
 
-def posts(snapshot: Snapshot, layout: str = "auto") -> list[Post]:
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """What a page yields and how: the layout or detector that read it, and the feed it announces."""
+
+    posts: list[Post]
+    layout: str
+    feed_url: str | None = None  # the page's own <link rel=alternate> feed, when it has one
+
+
+def posts(
+    snapshot: Snapshot, layout: str = "auto", *, selectors: Selectors | None = None, zone: ZoneInfo = _UTC
+) -> list[Post]:
     """The posts ``snapshot`` shows, in page order; ExtractError when it shows none."""
+    return extract(snapshot, layout, selectors=selectors, zone=zone).posts
+
+
+def extract(
+    snapshot: Snapshot, layout: str = "auto", *, selectors: Selectors | None = None, zone: ZoneInfo = _UTC
+) -> Extraction:
+    """``posts`` with the name of the layout that found them (what ``feedsvc preview`` shows)."""
     if layout != "auto" and layout not in LAYOUTS:
         raise ExtractError(f"unknown layout {layout!r}: expected one of auto, {', '.join(LAYOUTS)}")
-    page = page_lines(snapshot)
-    name = sniff(page) if layout == "auto" else layout
-    found = LAYOUTS[name](page)
+    page = Page(snapshot, zone, selectors)
+    feed_url = page.feed_url
+    if layout == "auto":
+        name, found = _auto(page)
+    else:
+        name, found = layout, LAYOUTS[layout](page)
     if not found:
         raise ExtractError(f"no posts found: page does not match the {name} layout")
-    return found
+    return Extraction(found, name, feed_url)
+
+
+def _auto(page: Page) -> tuple[str, list[Post]]:
+    if page.selectors is not None:
+        return "selectors", LAYOUTS["selectors"](page)
+    text_layout = _most_marked(page.lines)
+    if text_layout is not None:
+        return text_layout, TEXT_LAYOUTS[text_layout](page.lines)
+    if page.is_html:
+        for name, detector in HTML_DETECTORS.items():
+            found = detector(page)
+            if found:
+                return name, found
+    raise ExtractError(
+        f"no posts found: page matches none of the layouts {', '.join(_MARKS)}, {', '.join(HTML_DETECTORS)}"
+    )
 
 
 def sniff(lines: Sequence[Line]) -> str:
-    """The layout whose post heads appear most often (byline on a tie); ExtractError when none appear."""
+    """The text layout whose post heads appear most often (byline on a tie); ExtractError when none appear."""
+    name = _most_marked(lines)
+    if name is None:
+        raise ExtractError(f"no posts found: page matches neither the {' nor the '.join(_MARKS)} layout")
+    return name
+
+
+def _most_marked(lines: Sequence[Line]) -> str | None:
     counts = {name: marks(lines) for name, marks in _MARKS.items()}
     best = max(counts, key=lambda name: counts[name])  # first of equals: dict order breaks ties
-    if counts[best] == 0:
-        raise ExtractError(f"no posts found: page matches neither the {' nor the '.join(LAYOUTS)} layout")
-    return best
+    return best if counts[best] > 0 else None

@@ -100,7 +100,7 @@ def html_lines(markup: str, url: str) -> list[Line]:
     if root is None:
         return []
     bases = root.xpath("//base[@href]/@href")
-    base = (_absolute(url, str(bases[0])) if bases else None) or url
+    base = (absolute(url, str(bases[0])) if bases else None) or url
     return _Renderer(base).render(root)
 
 
@@ -177,11 +177,11 @@ class _Renderer:
         if href is None:
             return None
         if href not in self._resolved:
-            self._resolved[href] = _absolute(self.base, href)
+            self._resolved[href] = absolute(self.base, href)
         return self._resolved[href]
 
 
-def _absolute(base: str, href: str | None) -> str | None:
+def absolute(base: str, href: str | None) -> str | None:
     """``href`` resolved against ``base``; None for empty, script, data or malformed URLs."""
     if href is None:
         return None

@@ -68,3 +68,38 @@ def test_each_bad_setting_is_named(tmp_path: Path, text: str, message: str) -> N
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such config file"):
         config.load(tmp_path / "absent.toml")
+
+
+# --- [sources.selectors] ---------------------------------------------------------------------------
+
+
+def _with_selectors(tmp_path, selectors: str):  # type: ignore[no-untyped-def]
+    from feedsvc import config as config_module
+
+    path = tmp_path / "feedsvc.toml"
+    path.write_text(f'[[sources]]\nname = "blog"\nurl = "https://blog.example/"\n{selectors}\n', encoding="utf-8")
+    return config_module.load(path, environ={})
+
+
+def test_selectors_table_is_read(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = _with_selectors(tmp_path, '[sources.selectors]\nitem = "article.post"\ntitle = "h2 a"')
+    (source,) = settings.sources
+    assert source.selectors is not None
+    assert (source.selectors.item, source.selectors.title, source.selectors.date) == ("article.post", "h2 a", None)
+
+
+@pytest.mark.parametrize(
+    ("selectors", "message"),
+    [
+        ('[sources.selectors]\ntitle = "h2"', r"sources\.blog\.selectors\.item: missing"),
+        ('[sources.selectors]\nitem = "article["', r"sources\.blog\.selectors\.item: not a CSS selector"),
+        ('[sources.selectors]\nitem = "a"\nheadline = "h2"', r"sources\.blog\.selectors\.headline: unknown setting"),
+        ('[sources.selectors]\nitem = 3', r"sources\.blog\.selectors\.item: expected str"),
+        ('layout = "selectors"', r"sources\.blog\.layout: 'selectors' needs"),
+    ],
+)
+def test_bad_selectors_name_the_key(tmp_path, selectors: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    from feedsvc.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        _with_selectors(tmp_path, selectors)

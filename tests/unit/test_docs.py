@@ -33,6 +33,14 @@ def test_every_setting_is_documented() -> None:
         assert f"| `{key}` |" in README, f"setting {key} is not in the README"
 
 
+def test_every_selector_setting_is_documented() -> None:
+    from feedsvc.extract.selectors import FIELDS
+
+    assert "[sources.selectors]" in README
+    for key in FIELDS:
+        assert f"| `{key}` |" in README, f"selector {key} is not in the README"
+
+
 def test_every_command_is_documented() -> None:
     parser = cli._parser()
     (commands,) = [a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"]

@@ -221,7 +221,7 @@ def test_sniff_prefers_the_layout_with_more_marks_and_byline_on_a_tie() -> None:
 
 
 def test_registry_names_the_layouts() -> None:
-    assert set(LAYOUTS) == {"byline", "day_month"}
+    assert set(LAYOUTS) == {"byline", "day_month", "selectors", "json_ld", "h_entry", "html_blocks"}
 
 
 def test_unknown_layout_is_an_extract_error_naming_it() -> None:
@@ -247,7 +247,7 @@ def test_named_layout_that_does_not_fit_is_an_extract_error() -> None:
     ],
 )
 def test_pages_without_posts_raise_extract_error(text: str, media_type: str) -> None:
-    with pytest.raises(ExtractError, match="no posts found: page matches neither the byline nor the day_month layout"):
+    with pytest.raises(ExtractError, match="no posts found: page matches none of the layouts byline, day_month"):
         posts(snapshot(text, media_type))
 
 
