@@ -27,17 +27,17 @@ from feedsvc.model import (
 from feedsvc.store import Store
 from feedsvc.store.schema import MIGRATIONS, migrate, schema_version
 from feedsvc.store.store import LISTINGS_KEPT, make_engine
+from tests.postgres import BACKENDS, database_url
 
 SOURCE = "kexue"
 T0 = datetime(2024, 4, 20, 8, 0, tzinfo=UTC)
 CST = timezone(timedelta(hours=8))
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """One URL per backend. To add PostgreSQL: a "postgresql" param returning a fresh database's URL."""
-    assert request.param == "sqlite"
-    return f"sqlite:///{tmp_path / 'data' / 'nested' / 'feedsvc.sqlite3'}"
+    """A fresh database per test, on each backend: an SQLite file, a database on the test PostgreSQL cluster."""
+    return database_url(request, request.param, tmp_path / "data" / "nested" / "feedsvc.sqlite3")
 
 
 @pytest.fixture
@@ -390,6 +390,57 @@ def test_migrate_is_idempotent_and_records_the_version(db_url: str) -> None:
         assert {"sources", "entries", "tombstones", "listings"} <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
+
+
+def test_instances_starting_at_once_migrate_once(db_url: str) -> None:
+    starting = 6
+    barrier = threading.Barrier(starting)
+
+    def start(_: int) -> int:
+        barrier.wait()
+        with Store(db_url) as opened:
+            return opened.version("nowhere")
+
+    with ThreadPoolExecutor(starting) as pool:
+        assert list(pool.map(start, range(starting))) == [0] * starting
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            assert conn.scalars(select(schema_version.c.version)).all() == list(range(1, len(MIGRATIONS) + 1))
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_a_version_1_database_keeps_every_entry(db_url: str) -> None:
+    """A database written by the first release (schema version 1, its columns frozen here) is upgraded at start."""
+    engine = make_engine(db_url)
+    try:
+        assert migrate(engine, MIGRATIONS[:1]) == 1
+        with engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO sources (name, consecutive_failures, version, etag) VALUES (:s, 0, 3, 'e1')"),
+                {"s": SOURCE},
+            )
+            for n in range(3):
+                conn.execute(
+                    text(
+                        "INSERT INTO entries (source, identity, title, summary, title_derived, first_seen, updated,"
+                        " sort_at) VALUES (:s, :i, :t, 'text', :d, :at, :at, :at)"
+                    ),
+                    {"s": SOURCE, "i": f"id-{n}", "t": f"Title {n}", "d": False, "at": T0 + timedelta(days=n)},
+                )
+    finally:
+        engine.dispose()
+    with Store(db_url) as upgraded:
+        stored = upgraded.entries(SOURCE)
+        assert [(e.identity, e.title, e.published) for e in stored] == [
+            ("id-2", "Title 2", None),
+            ("id-1", "Title 1", None),
+            ("id-0", "Title 0", None),
+        ]
+        assert stored[0].first_seen == T0 + timedelta(days=2)
+        assert upgraded.validators(SOURCE) == Validators(etag="e1")
+        assert upgraded.version(SOURCE) == 3
 
 
 def test_a_failing_migration_rolls_back_every_step(db_url: str) -> None:
