@@ -13,7 +13,7 @@ import os
 import socket
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from feedsvc import differ, extract, fetch
 from feedsvc.config import Source
@@ -28,10 +28,25 @@ OWNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def run(store: Store, source: Source, now: datetime, owner: str = OWNER) -> RefreshResult:
-    """Refresh ``source`` once, as of ``now``; never raises for a bad page or a dead site."""
-    lease = timedelta(seconds=source.timeout * 3 + 60)
-    if not store.claim(source.name, owner, now, lease):
+    """Refresh ``source`` once, as of ``now``, due or not; never raises for a bad page or a dead site."""
+    if not store.claim(source.name, owner, now, source.lease_length):
         return RefreshResult(source.name, busy=True, error="a refresh of this source is already running")
+    return _run_claimed(store, source, now, owner)
+
+
+def run_if_due(store: Store, source: Source, now: datetime, owner: str = OWNER) -> RefreshResult | None:
+    """The scheduler's refresh: only if no instance attempted ``source`` within its interval and none holds it.
+
+    ``None`` when there was nothing to do. However many instances share the database, each source
+    is refreshed once per interval in total; an instance that dies mid-refresh holds the source
+    only until its lease expires, then the next instance to check takes it over.
+    """
+    if not store.claim(source.name, owner, now, source.lease_length, due_if_not_since=now - source.interval):
+        return None
+    return _run_claimed(store, source, now, owner)
+
+
+def _run_claimed(store: Store, source: Source, now: datetime, owner: str) -> RefreshResult:
     started = time.perf_counter()
     try:
         result = _refresh(store, source, now)

@@ -325,6 +325,28 @@ def test_claim_is_exclusive_until_release_or_expiry(db_url: str) -> None:
         assert one.claim("fresh", "A", T0, lease)  # creates the source's row
 
 
+def test_a_due_claim_waits_an_interval_after_the_last_attempt_by_anyone(db_url: str) -> None:
+    lease, interval = timedelta(minutes=5), timedelta(hours=1)
+
+    def due_claim(store: Store, owner: str, now: datetime) -> bool:
+        return store.claim(SOURCE, owner, now, lease, due_if_not_since=now - interval)
+
+    with Store(db_url) as one, Store(db_url) as two:
+        assert due_claim(one, "A", T0)  # never attempted: due
+        assert not due_claim(two, "B", T0 + timedelta(minutes=1))  # due, but A holds the lease
+        one.apply(SOURCE, Diff(), ok(T0))
+        assert one.release(SOURCE, "A")
+        assert not due_claim(two, "B", T0 + timedelta(minutes=59))
+        assert two.claim(SOURCE, "B", T0 + timedelta(minutes=59), lease)  # on demand: due or not
+        two.apply(SOURCE, Diff(), failed(T0 + timedelta(minutes=59)))  # a failed attempt is an attempt
+        assert two.release(SOURCE, "B")
+        assert not due_claim(one, "A", T0 + timedelta(hours=1))
+        assert due_claim(one, "A", T0 + timedelta(minutes=119))
+        # A dies holding the lease: once it expires, the source is B's, still due
+        assert not due_claim(two, "B", T0 + timedelta(minutes=123))
+        assert due_claim(two, "B", T0 + timedelta(minutes=125))
+
+
 def test_concurrent_claims_have_exactly_one_winner(db_url: str) -> None:
     contenders = 8
     stores = [Store(db_url) for _ in range(contenders)]
@@ -479,3 +501,8 @@ def test_errors_name_the_operation_and_source(store: Store, tmp_path: Path) -> N
     garbage.write_bytes(b"this is not an SQLite file" * 100)
     with pytest.raises(StoreError, match="open"):
         Store(f"sqlite:///{garbage}")
+
+
+def test_a_missing_database_driver_is_named() -> None:
+    with pytest.raises(StoreError, match="database driver 'pg8000' is not installed"):
+        Store("postgresql+pg8000://feedsvc@127.0.0.1:9/feedsvc")
