@@ -17,7 +17,7 @@ from datetime import datetime
 
 from feedsvc import differ, extract, fetch
 from feedsvc.config import Source
-from feedsvc.errors import FeedsvcError
+from feedsvc.errors import FeedsvcError, StoreError
 from feedsvc.model import Diff, RefreshResult, SourceStatus, Validators
 from feedsvc.store import Store
 
@@ -39,9 +39,15 @@ def run_if_due(store: Store, source: Source, now: datetime, owner: str = OWNER) 
 
     ``None`` when there was nothing to do. However many instances share the database, each source
     is refreshed once per interval in total; an instance that dies mid-refresh holds the source
-    only until its lease expires, then the next instance to check takes it over.
+    only until its lease expires, then the next instance to check takes it over. A database that
+    cannot be reached is logged and the source checked again next time: nothing reaches the scheduler.
     """
-    if not store.claim(source.name, owner, now, source.lease_length, due_if_not_since=now - source.interval):
+    try:
+        claimed = store.claim(source.name, owner, now, source.lease_length, due_if_not_since=now - source.interval)
+    except StoreError as exc:
+        log.warning("cannot check whether %s is due: %s", source.name, exc)
+        return None
+    if not claimed:
         return None
     return _run_claimed(store, source, now, owner)
 
@@ -51,7 +57,7 @@ def _run_claimed(store: Store, source: Source, now: datetime, owner: str) -> Ref
     try:
         result = _refresh(store, source, now)
     finally:
-        store.release(source.name, owner)
+        _release(store, source.name, owner)
     log.info(
         "refresh source=%s outcome=%s new=%d changed=%d seen=%d duration_ms=%.1f%s",
         source.name,
@@ -63,6 +69,13 @@ def _run_claimed(store: Store, source: Source, now: datetime, owner: str) -> Ref
         f" error={result.error!r}" if result.error else "",
     )
     return result
+
+
+def _release(store: Store, source: str, owner: str) -> None:
+    try:
+        store.release(source, owner)
+    except StoreError as exc:
+        log.warning("cannot release the lease on %s (it expires by itself): %s", source, exc)
 
 
 def _refresh(store: Store, source: Source, now: datetime) -> RefreshResult:

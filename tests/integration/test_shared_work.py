@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from feedsvc import refresh
 from feedsvc.config import Source
 from feedsvc.store import Store
-from tests.postgres import BACKENDS, database_url
+from tests.postgres import BACKENDS, PostgresServer, database_url
 from tests.support import SEEDS, snapshot_server
 
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -41,3 +42,18 @@ def test_instances_checking_in_turn_fetch_once_per_interval(
     finally:
         for store in stores:
             store.close()
+
+
+def test_an_unreachable_database_is_logged_not_raised_to_the_scheduler(
+    postgres: PostgresServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = postgres.new_database_url()
+    name = url.rsplit("/", 1)[1]
+    with Store(url) as store, snapshot_server() as site:
+        site.serve(SEEDS[0].read_bytes())
+        source = Source(name="kexue", title="kexue", url=site.url)
+        with psycopg.connect(postgres.url().replace("+psycopg", ""), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        assert refresh.run_if_due(store, source, START, INSTANCES[0]) is None
+    assert site.requests == 0
+    assert "cannot check whether kexue is due: store claim 'kexue'" in caplog.text
