@@ -8,6 +8,7 @@ Failures become data (``RefreshResult.error`` and the source's status); nothing 
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import socket
@@ -25,16 +26,24 @@ log = logging.getLogger("feedsvc.refresh")
 
 # This process's name in leases: two processes (or instances) never refresh one source at once.
 OWNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+_runs = itertools.count(1)
 
 
-def run(store: Store, source: Source, now: datetime, owner: str = OWNER) -> RefreshResult:
+def _run_owner() -> str:
+    """The lease owner of one run: the process's name and a run number, so that two runs in one
+    process (the scheduler's and a manual one) exclude each other as runs in two instances do."""
+    return f"{OWNER}:{next(_runs)}"
+
+
+def run(store: Store, source: Source, now: datetime, owner: str | None = None) -> RefreshResult:
     """Refresh ``source`` once, as of ``now``, due or not; never raises for a bad page or a dead site."""
+    owner = owner or _run_owner()
     if not store.claim(source.name, owner, now, source.lease_length):
         return RefreshResult(source.name, busy=True, error="a refresh of this source is already running")
     return _run_claimed(store, source, now, owner)
 
 
-def run_if_due(store: Store, source: Source, now: datetime, owner: str = OWNER) -> RefreshResult | None:
+def run_if_due(store: Store, source: Source, now: datetime, owner: str | None = None) -> RefreshResult | None:
     """The scheduler's refresh: only if no instance attempted ``source`` within its interval and none holds it.
 
     ``None`` when there was nothing to do. However many instances share the database, each source
@@ -42,6 +51,7 @@ def run_if_due(store: Store, source: Source, now: datetime, owner: str = OWNER) 
     only until its lease expires, then the next instance to check takes it over. A database that
     cannot be reached is logged and the source checked again next time: nothing reaches the scheduler.
     """
+    owner = owner or _run_owner()
     try:
         claimed = store.claim(source.name, owner, now, source.lease_length, due_if_not_since=now - source.interval)
     except StoreError as exc:

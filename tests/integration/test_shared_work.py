@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import psycopg
@@ -57,3 +60,39 @@ def test_an_unreachable_database_is_logged_not_raised_to_the_scheduler(
         assert refresh.run_if_due(store, source, START, INSTANCES[0]) is None
     assert site.requests == 0
     assert "cannot check whether kexue is due: store claim 'kexue'" in caplog.text
+
+
+def test_two_runs_in_one_process_exclude_each_other(tmp_path: Path) -> None:
+    """The scheduler's run and a manual one in the same process: the second finds the source busy."""
+    arrived, release = threading.Event(), threading.Event()
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            arrived.set()
+            release.wait(timeout=20)
+            body = SEEDS[0].read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    source = Source(name="kexue", title="kexue", url=f"http://127.0.0.1:{server.server_address[1]}/")
+    try:
+        with Store(f"sqlite:///{tmp_path / 'feedsvc.db'}") as store, ThreadPoolExecutor(1) as pool:
+            scheduled = pool.submit(refresh.run_if_due, store, source, START)
+            assert arrived.wait(timeout=20)
+            manual = refresh.run(store, source, START)
+            release.set()
+            assert manual.busy and not manual.ok
+            first = scheduled.result(timeout=20)
+            assert first is not None and first.ok and first.new > 0
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
