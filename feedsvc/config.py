@@ -171,8 +171,6 @@ def _source(item: Any, index: int, base_dir: Path, min_interval: timedelta, leas
     for what, value in (("max_bytes", max_bytes), ("timeout", timeout), ("keep", keep)):
         if value <= 0:
             raise ConfigError(f"{key}.{what}: must be positive, got {value}")
-    if lease is not None and lease.total_seconds() <= timeout:
-        raise ConfigError(f"service.lease: must be longer than {key}.timeout ({timeout:g} s), got {_format(lease)}")
     return Source(
         name=name,
         title=_get(item, f"{key}.title", str, name),

@@ -1,6 +1,7 @@
 """One refresh of one source: the only place the steps meet.
 
     store.claim -> fetch.get -> extract.posts -> differ.diff -> store.apply
+    (the claim is renewed by ``leases.kept`` until the refresh ends, then released)
 
 Called by the scheduler job, the refresh endpoint and ``feedsvc refresh`` alike.
 Failures become data (``RefreshResult.error`` and the source's status); nothing raises.
@@ -16,7 +17,7 @@ import time
 import uuid
 from datetime import datetime
 
-from feedsvc import differ, extract, fetch
+from feedsvc import differ, extract, fetch, leases
 from feedsvc.config import Source
 from feedsvc.errors import FeedsvcError, StoreError
 from feedsvc.model import Diff, RefreshResult, SourceStatus, Validators
@@ -65,7 +66,8 @@ def run_if_due(store: Store, source: Source, now: datetime, owner: str | None = 
 def _run_claimed(store: Store, source: Source, now: datetime, owner: str) -> RefreshResult:
     started = time.perf_counter()
     try:
-        result = _refresh(store, source, now)
+        with leases.kept(store, source.name, owner, source.lease_length):
+            result = _refresh(store, source, now)
     finally:
         _release(store, source.name, owner)
     log.info(

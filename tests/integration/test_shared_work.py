@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -62,14 +66,22 @@ def test_an_unreachable_database_is_logged_not_raised_to_the_scheduler(
     assert "cannot check whether kexue is due: store claim 'kexue'" in caplog.text
 
 
-def test_two_runs_in_one_process_exclude_each_other(tmp_path: Path) -> None:
-    """The scheduler's run and a manual one in the same process: the second finds the source busy."""
-    arrived, release = threading.Event(), threading.Event()
+@dataclass
+class SlowSite:
+    url: str
+    arrived: threading.Event
+    release: threading.Event
+
+
+@contextmanager
+def slow_site() -> Iterator[SlowSite]:
+    """Answers each request with the first seed, but only once ``release`` is set."""
+    site = SlowSite("", threading.Event(), threading.Event())
 
     class Slow(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            arrived.set()
-            release.wait(timeout=20)
+            site.arrived.set()
+            site.release.wait(timeout=30)
             body = SEEDS[0].read_bytes()
             self.send_response(200)
             self.send_header("Content-Type", "text/plain; charset=utf-8")
@@ -81,18 +93,42 @@ def test_two_runs_in_one_process_exclude_each_other(tmp_path: Path) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    site.url = f"http://127.0.0.1:{server.server_address[1]}/"
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    source = Source(name="kexue", title="kexue", url=f"http://127.0.0.1:{server.server_address[1]}/")
     try:
-        with Store(f"sqlite:///{tmp_path / 'feedsvc.db'}") as store, ThreadPoolExecutor(1) as pool:
-            scheduled = pool.submit(refresh.run_if_due, store, source, START)
-            assert arrived.wait(timeout=20)
-            manual = refresh.run(store, source, START)
-            release.set()
-            assert manual.busy and not manual.ok
-            first = scheduled.result(timeout=20)
-            assert first is not None and first.ok and first.new > 0
+        yield site
     finally:
-        release.set()
+        site.release.set()
         server.shutdown()
         server.server_close()
+
+
+def test_two_runs_in_one_process_exclude_each_other(tmp_path: Path) -> None:
+    """The scheduler's run and a manual one in the same process: the second finds the source busy."""
+    with slow_site() as site, Store(f"sqlite:///{tmp_path / 'feedsvc.db'}") as store, ThreadPoolExecutor(1) as pool:
+        source = Source(name="kexue", title="kexue", url=site.url)
+        scheduled = pool.submit(refresh.run_if_due, store, source, START)
+        assert site.arrived.wait(timeout=20)
+        manual = refresh.run(store, source, START)
+        site.release.set()
+        assert manual.busy and not manual.ok
+        first = scheduled.result(timeout=20)
+        assert first is not None and first.ok and first.new > 0
+
+
+def test_a_refresh_longer_than_its_lease_keeps_the_source_until_it_ends(tmp_path: Path) -> None:
+    lease = timedelta(seconds=3)
+    with slow_site() as site, Store(f"sqlite:///{tmp_path / 'feedsvc.db'}") as store, ThreadPoolExecutor(1) as pool:
+        source = Source(name="kexue", title="kexue", url=site.url, timeout=30, lease=lease)
+        started = datetime.now(UTC)
+        running = pool.submit(refresh.run, store, source, started)
+        assert site.arrived.wait(timeout=20)
+        attempts = 0
+        while datetime.now(UTC) < started + lease + timedelta(seconds=2):  # past the first lease's end
+            assert not store.claim(source.name, "another-instance", datetime.now(UTC), lease)
+            attempts += 1
+            time.sleep(0.2)
+        site.release.set()
+        assert running.result(timeout=20).ok
+        assert attempts > 5
+        assert store.claim(source.name, "another-instance", datetime.now(UTC), lease)  # released at the end

@@ -36,10 +36,6 @@ def test_min_interval_lowers_the_shortest_interval(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        (
-            '[service]\nlease = "20s"\n' + SOURCE,
-            r"service.lease: must be longer than sources.a.timeout \(20 s\), got 20s",
-        ),
         ('[service]\nlease = "0s"\n' + SOURCE, "service.lease: must be positive"),
         ("[service]\nlease = 30\n" + SOURCE, "service.lease: expected str"),
         ('[service]\nmin_interval = "soon"\n' + SOURCE, "service.min_interval: expected a duration"),
