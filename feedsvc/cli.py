@@ -1,4 +1,4 @@
-"""``feedsvc serve | refresh | check-config``: wires config, store, app and scheduler."""
+"""``feedsvc serve | worker | refresh | check-config``: wires config, store, app and scheduler."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from types import FrameType
@@ -45,7 +46,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.set_defaults(needs_config=True)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     serve = commands.add_parser("serve", help="run the web app and the scheduler until SIGTERM or Ctrl-C")
+    serve.add_argument("--no-scheduler", action="store_true", help="web only: leave refreshing to `feedsvc worker`")
     serve.set_defaults(command=_serve)
+    worker = commands.add_parser("worker", help="run the scheduler only (no web server) until SIGTERM or Ctrl-C")
+    worker.set_defaults(command=_worker)
     once = commands.add_parser("refresh", help="refresh sources once and print what changed")
     once.add_argument("source", nargs="*", help="source names (default: all)")
     once.set_defaults(command=_refresh)
@@ -71,7 +75,7 @@ def _serve(settings: config.Settings, args: argparse.Namespace) -> int:
 
     store = Store(settings.database_url)
     app = create_app(settings, store)
-    jobs = scheduler.build(settings, store)
+    jobs = None if args.no_scheduler else scheduler.build(settings, store)
     server = create_server(app, host=settings.bind_host, port=settings.bind_port, threads=settings.threads)
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -79,16 +83,48 @@ def _serve(settings: config.Settings, args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    jobs.start()
+    if jobs is not None:
+        jobs.start()
     log.info(
-        "serving %d source(s) on http://%s:%s (database %s)",
+        "serving %d source(s) on http://%s:%s (database %s)%s",
         len(settings.sources),
         settings.bind_host,
         server.effective_port,  # type: ignore[union-attr]
         settings.database_url.split("://", 1)[0],
+        "" if jobs is not None else ", web only (--no-scheduler)",
     )
     try:
         server.run()
+    finally:
+        log.info("stopping: waiting for running refreshes")
+        if jobs is not None:
+            jobs.shutdown(wait=True)
+        store.close()
+        log.info("stopped")
+    return 0
+
+
+def _worker(settings: config.Settings, args: argparse.Namespace) -> int:
+    """The scheduler alone: refreshes due sources (shared with other instances) until SIGTERM or Ctrl-C."""
+    store = Store(settings.database_url)
+    jobs = scheduler.build(settings, store)
+    stopping = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    jobs.start()
+    log.info(
+        "worker refreshing %d source(s) as %s (database %s)",
+        len(settings.sources),
+        refresh.OWNER,
+        settings.database_url.split("://", 1)[0],
+    )
+    try:
+        while not stopping.wait(1.0):
+            pass
     finally:
         log.info("stopping: waiting for running refreshes")
         jobs.shutdown(wait=True)

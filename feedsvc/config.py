@@ -43,6 +43,12 @@ class Source:
     timeout: float = 20.0
     keep: int = 1000  # newest entries kept; older ones become tombstones
     selectors: Selectors | None = None  # [sources.selectors]: CSS selectors for an HTML page
+    lease: timedelta | None = None  # service.lease: how long a refresh may hold the source; None: from timeout
+
+    @property
+    def lease_length(self) -> timedelta:
+        """How long one refresh holds the source before another instance may take it over."""
+        return self.lease or timedelta(seconds=self.timeout * 3 + 60)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -91,7 +97,7 @@ def parse(raw: dict[str, Any], base_dir: Path, environ: Any) -> Settings:
     _only(
         service,
         "service.",
-        {"bind", "data_dir", "database_url", "base_url", "refresh_token_env", "threads"},
+        {"bind", "data_dir", "database_url", "base_url", "refresh_token_env", "threads", "lease", "min_interval"},
     )
     host, port = _bind(_get(service, "service.bind", str, "127.0.0.1:8080"))
     data_dir = base_dir / _get(service, "service.data_dir", str, "data")
@@ -106,10 +112,14 @@ def parse(raw: dict[str, Any], base_dir: Path, environ: Any) -> Settings:
     if not 1 <= threads <= 64:
         raise ConfigError(f"service.threads: expected 1..64, got {threads}")
 
+    min_interval = _duration(_get(service, "service.min_interval", str, "1m"), "service.min_interval")
+    lease_text = _get(service, "service.lease", str, None)
+    lease = None if lease_text is None else _duration(lease_text, "service.lease")
+
     raw_sources = raw.get("sources", [])
     if not isinstance(raw_sources, list):
         raise ConfigError("sources: expected an array of tables ([[sources]])")
-    sources = tuple(_source(item, i, base_dir) for i, item in enumerate(raw_sources))
+    sources = tuple(_source(item, i, base_dir, min_interval, lease) for i, item in enumerate(raw_sources))
     names = [s.name for s in sources]
     for name in names:
         if names.count(name) > 1:
@@ -127,7 +137,7 @@ def parse(raw: dict[str, Any], base_dir: Path, environ: Any) -> Settings:
     )
 
 
-def _source(item: Any, index: int, base_dir: Path) -> Source:
+def _source(item: Any, index: int, base_dir: Path, min_interval: timedelta, lease: timedelta | None) -> Source:
     if not isinstance(item, dict):
         raise ConfigError(f"sources[{index}]: expected a table")
     name = item.get("name")
@@ -161,8 +171,8 @@ def _source(item: Any, index: int, base_dir: Path) -> Source:
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"{key}.timezone: unknown zone {timezone!r}") from None
     interval = _duration(_get(item, f"{key}.interval", str, "1h"), f"{key}.interval")
-    if interval < timedelta(minutes=1):
-        raise ConfigError(f"{key}.interval: at least 1m, got {interval}")
+    if interval < min_interval:
+        raise ConfigError(f"{key}.interval: at least {_format(min_interval)} (service.min_interval), got {interval}")
     max_bytes = _get(item, f"{key}.max_bytes", int, 5_000_000)
     timeout = float(_get(item, f"{key}.timeout", (int, float), 20.0))
     keep = _get(item, f"{key}.keep", int, 1000)
@@ -181,6 +191,7 @@ def _source(item: Any, index: int, base_dir: Path) -> Source:
         timeout=timeout,
         keep=keep,
         selectors=selectors,
+        lease=lease,
     )
 
 
@@ -238,4 +249,16 @@ def _duration(value: str, path: str) -> timedelta:
     match = _DURATION.match(value.strip())
     if not match:
         raise ConfigError(f"{path}: expected a duration like '30m', '1h' or '1d', got {value!r}")
-    return timedelta(**{_UNITS[match[2]]: int(match[1])})
+    duration = timedelta(**{_UNITS[match[2]]: int(match[1])})
+    if not duration:
+        raise ConfigError(f"{path}: must be positive, got {value!r}")
+    return duration
+
+
+def _format(duration: timedelta) -> str:
+    """``1m``, ``90s``, ``2h``: the shortest exact form, as the config writes durations."""
+    seconds = int(duration.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

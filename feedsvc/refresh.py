@@ -1,6 +1,7 @@
 """One refresh of one source: the only place the steps meet.
 
     store.claim -> fetch.get -> extract.posts -> differ.diff -> store.apply
+    (the claim is renewed by ``leases.kept`` until the refresh ends, then released)
 
 Called by the scheduler job, the refresh endpoint and ``feedsvc refresh`` alike.
 Failures become data (``RefreshResult.error`` and the source's status); nothing raises.
@@ -8,16 +9,17 @@ Failures become data (``RefreshResult.error`` and the source's status); nothing 
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import socket
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from feedsvc import differ, extract, fetch
+from feedsvc import differ, extract, fetch, leases
 from feedsvc.config import Source
-from feedsvc.errors import FeedsvcError
+from feedsvc.errors import FeedsvcError, StoreError
 from feedsvc.model import Diff, RefreshResult, SourceStatus, Validators
 from feedsvc.store import Store
 
@@ -25,18 +27,49 @@ log = logging.getLogger("feedsvc.refresh")
 
 # This process's name in leases: two processes (or instances) never refresh one source at once.
 OWNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+_runs = itertools.count(1)
 
 
-def run(store: Store, source: Source, now: datetime, owner: str = OWNER) -> RefreshResult:
-    """Refresh ``source`` once, as of ``now``; never raises for a bad page or a dead site."""
-    lease = timedelta(seconds=source.timeout * 3 + 60)
-    if not store.claim(source.name, owner, now, lease):
+def _run_owner() -> str:
+    """The lease owner of one run: the process's name and a run number, so that two runs in one
+    process (the scheduler's and a manual one) exclude each other as runs in two instances do."""
+    return f"{OWNER}:{next(_runs)}"
+
+
+def run(store: Store, source: Source, now: datetime, owner: str | None = None) -> RefreshResult:
+    """Refresh ``source`` once, as of ``now``, due or not; never raises for a bad page or a dead site."""
+    owner = owner or _run_owner()
+    if not store.claim(source.name, owner, now, source.lease_length):
         return RefreshResult(source.name, busy=True, error="a refresh of this source is already running")
+    return _run_claimed(store, source, now, owner)
+
+
+def run_if_due(store: Store, source: Source, now: datetime, owner: str | None = None) -> RefreshResult | None:
+    """The scheduler's refresh: only if no instance attempted ``source`` within its interval and none holds it.
+
+    ``None`` when there was nothing to do. However many instances share the database, each source
+    is refreshed once per interval in total; an instance that dies mid-refresh holds the source
+    only until its lease expires, then the next instance to check takes it over. A database that
+    cannot be reached is logged and the source checked again next time: nothing reaches the scheduler.
+    """
+    owner = owner or _run_owner()
+    try:
+        claimed = store.claim(source.name, owner, now, source.lease_length, due_if_not_since=now - source.interval)
+    except StoreError as exc:
+        log.warning("cannot check whether %s is due: %s", source.name, exc)
+        return None
+    if not claimed:
+        return None
+    return _run_claimed(store, source, now, owner)
+
+
+def _run_claimed(store: Store, source: Source, now: datetime, owner: str) -> RefreshResult:
     started = time.perf_counter()
     try:
-        result = _refresh(store, source, now)
+        with leases.kept(store, source.name, owner, source.lease_length):
+            result = _refresh(store, source, now)
     finally:
-        store.release(source.name, owner)
+        _release(store, source.name, owner)
     log.info(
         "refresh source=%s outcome=%s new=%d changed=%d seen=%d duration_ms=%.1f%s",
         source.name,
@@ -48,6 +81,13 @@ def run(store: Store, source: Source, now: datetime, owner: str = OWNER) -> Refr
         f" error={result.error!r}" if result.error else "",
     )
     return result
+
+
+def _release(store: Store, source: str, owner: str) -> None:
+    try:
+        store.release(source, owner)
+    except StoreError as exc:
+        log.warning("cannot release the lease on %s (it expires by itself): %s", source, exc)
 
 
 def _refresh(store: Store, source: Source, now: datetime) -> RefreshResult:

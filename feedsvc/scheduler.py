@@ -1,4 +1,8 @@
-"""The background scheduler: one interval job per source whose body is just ``refresh.run``."""
+"""The background scheduler: one job per source whose body is just ``refresh.run_if_due``.
+
+The job checks a source every tenth of its interval (at most every minute) and refreshes it when
+it is due, so instances sharing one database refresh each source once per interval in total.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,8 @@ from feedsvc.store import Store
 
 WORKERS = 4
 MAX_JITTER = timedelta(minutes=5)
+MIN_CHECK = timedelta(seconds=0.5)
+MAX_CHECK = timedelta(minutes=1)
 
 
 def build(settings: Settings, store: Store, first_run_in: timedelta = timedelta(seconds=1)) -> BackgroundScheduler:
@@ -25,10 +31,11 @@ def build(settings: Settings, store: Store, first_run_in: timedelta = timedelta(
     )
     first = datetime.now(UTC) + first_run_in
     for source in settings.sources:
-        jitter = min(source.interval / 10, MAX_JITTER)
+        every = check_every(source)
+        jitter = min(every / 2, MAX_JITTER)
         scheduler.add_job(
             _job,
-            IntervalTrigger(seconds=source.interval.total_seconds(), jitter=jitter.total_seconds(), timezone=UTC),
+            IntervalTrigger(seconds=every.total_seconds(), jitter=jitter.total_seconds(), timezone=UTC),
             args=(store, source),
             id=source.name,
             name=f"refresh {source.name}",
@@ -37,5 +44,10 @@ def build(settings: Settings, store: Store, first_run_in: timedelta = timedelta(
     return scheduler
 
 
+def check_every(source: Source) -> timedelta:
+    """How often the job asks whether ``source`` is due: a tenth of its interval, between 0.5 s and a minute."""
+    return max(MIN_CHECK, min(source.interval / 10, MAX_CHECK))
+
+
 def _job(store: Store, source: Source) -> None:
-    refresh.run(store, source, datetime.now(UTC))
+    refresh.run_if_due(store, source, datetime.now(UTC))

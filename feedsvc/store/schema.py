@@ -29,6 +29,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeDecorator
@@ -151,6 +152,7 @@ MIGRATIONS: list[Migration] = [
 def migrate(engine: Engine, migrations: Sequence[Migration] = MIGRATIONS) -> int:
     """Apply the migrations the database lacks, in order, in one transaction; return the schema version."""
     with engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
+        _lock_for_migration(conn)
         schema_version.create(conn, checkfirst=True)
         current = current_version(conn)
         if current > len(migrations):
@@ -160,6 +162,19 @@ def migrate(engine: Engine, migrations: Sequence[Migration] = MIGRATIONS) -> int
             step(conn)
             conn.execute(insert(schema_version).values(version=number, applied_at=datetime.now(UTC)))
     return len(migrations)
+
+
+MIGRATION_LOCK = 0x66656564737663  # "feedsvc": the PostgreSQL advisory lock key held while migrating
+
+
+def _lock_for_migration(conn: Connection) -> None:
+    """Serialise instances starting at once: the first migrates, the others wait and find nothing to do.
+
+    On PostgreSQL a transaction-scoped advisory lock (released at commit or rollback); on SQLite
+    the ``BEGIN IMMEDIATE`` of the write transaction already holds the database's write lock.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
 
 
 def current_version(conn: Connection) -> int:

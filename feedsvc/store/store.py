@@ -98,6 +98,10 @@ def _failures(operation: str, source: str | None = None) -> Iterator[None]:
         target = f" {source!r}" if source is not None else ""
         detail = getattr(exc, "orig", None) or exc
         raise StoreError(f"store {operation}{target}: {type(detail).__name__}: {detail}") from exc
+    except ImportError as exc:  # e.g. a postgresql+psycopg URL without psycopg installed
+        target = f" {source!r}" if source is not None else ""
+        hint = " (pip install 'feedsvc[postgresql]')" if exc.name == "psycopg" else ""
+        raise StoreError(f"store {operation}{target}: database driver {exc.name!r} is not installed{hint}") from exc
 
 
 class Store:
@@ -213,18 +217,23 @@ class Store:
             if touched:
                 conn.execute(update(sources).where(sources.c.name == source).values(version=sources.c.version + 1))
 
-    def claim(self, source: str, owner: str, now: datetime, lease: timedelta) -> bool:
-        """Take the source's lease until ``now + lease`` if it is free, expired or already ``owner``'s."""
+    def claim(
+        self, source: str, owner: str, now: datetime, lease: timedelta, due_if_not_since: datetime | None = None
+    ) -> bool:
+        """Take the source's lease until ``now + lease`` if it is free, expired or already ``owner``'s.
+
+        With ``due_if_not_since``, only when the source is also due: no refresh, by any instance,
+        was attempted after that time. One conditional UPDATE: of several instances, one wins.
+        """
+        conditions = [
+            sources.c.name == source,
+            or_(sources.c.lease_owner.is_(None), sources.c.lease_until < now, sources.c.lease_owner == owner),
+        ]
+        if due_if_not_since is not None:
+            conditions.append(or_(sources.c.last_attempt.is_(None), sources.c.last_attempt <= due_if_not_since))
         with self._write("claim", source) as conn:
             _ensure_source(conn, source)
-            result = conn.execute(
-                update(sources)
-                .where(
-                    sources.c.name == source,
-                    or_(sources.c.lease_owner.is_(None), sources.c.lease_until < now, sources.c.lease_owner == owner),
-                )
-                .values(lease_owner=owner, lease_until=now + lease)
-            )
+            result = conn.execute(update(sources).where(*conditions).values(lease_owner=owner, lease_until=now + lease))
             return result.rowcount == 1
 
     def release(self, source: str, owner: str) -> bool:

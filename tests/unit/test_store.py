@@ -27,17 +27,17 @@ from feedsvc.model import (
 from feedsvc.store import Store
 from feedsvc.store.schema import MIGRATIONS, migrate, schema_version
 from feedsvc.store.store import LISTINGS_KEPT, make_engine
+from tests.postgres import BACKENDS, database_url
 
 SOURCE = "kexue"
 T0 = datetime(2024, 4, 20, 8, 0, tzinfo=UTC)
 CST = timezone(timedelta(hours=8))
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """One URL per backend. To add PostgreSQL: a "postgresql" param returning a fresh database's URL."""
-    assert request.param == "sqlite"
-    return f"sqlite:///{tmp_path / 'data' / 'nested' / 'feedsvc.sqlite3'}"
+    """A fresh database per test, on each backend: an SQLite file, a database on the test PostgreSQL cluster."""
+    return database_url(request, request.param, tmp_path / "data" / "nested" / "feedsvc.sqlite3")
 
 
 @pytest.fixture
@@ -325,6 +325,28 @@ def test_claim_is_exclusive_until_release_or_expiry(db_url: str) -> None:
         assert one.claim("fresh", "A", T0, lease)  # creates the source's row
 
 
+def test_a_due_claim_waits_an_interval_after_the_last_attempt_by_anyone(db_url: str) -> None:
+    lease, interval = timedelta(minutes=5), timedelta(hours=1)
+
+    def due_claim(store: Store, owner: str, now: datetime) -> bool:
+        return store.claim(SOURCE, owner, now, lease, due_if_not_since=now - interval)
+
+    with Store(db_url) as one, Store(db_url) as two:
+        assert due_claim(one, "A", T0)  # never attempted: due
+        assert not due_claim(two, "B", T0 + timedelta(minutes=1))  # due, but A holds the lease
+        one.apply(SOURCE, Diff(), ok(T0))
+        assert one.release(SOURCE, "A")
+        assert not due_claim(two, "B", T0 + timedelta(minutes=59))
+        assert two.claim(SOURCE, "B", T0 + timedelta(minutes=59), lease)  # on demand: due or not
+        two.apply(SOURCE, Diff(), failed(T0 + timedelta(minutes=59)))  # a failed attempt is an attempt
+        assert two.release(SOURCE, "B")
+        assert not due_claim(one, "A", T0 + timedelta(hours=1))
+        assert due_claim(one, "A", T0 + timedelta(minutes=119))
+        # A dies holding the lease: once it expires, the source is B's, still due
+        assert not due_claim(two, "B", T0 + timedelta(minutes=123))
+        assert due_claim(two, "B", T0 + timedelta(minutes=125))
+
+
 def test_concurrent_claims_have_exactly_one_winner(db_url: str) -> None:
     contenders = 8
     stores = [Store(db_url) for _ in range(contenders)]
@@ -392,6 +414,57 @@ def test_migrate_is_idempotent_and_records_the_version(db_url: str) -> None:
         engine.dispose()
 
 
+def test_instances_starting_at_once_migrate_once(db_url: str) -> None:
+    starting = 6
+    barrier = threading.Barrier(starting)
+
+    def start(_: int) -> int:
+        barrier.wait()
+        with Store(db_url) as opened:
+            return opened.version("nowhere")
+
+    with ThreadPoolExecutor(starting) as pool:
+        assert list(pool.map(start, range(starting))) == [0] * starting
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            assert conn.scalars(select(schema_version.c.version)).all() == list(range(1, len(MIGRATIONS) + 1))
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_a_version_1_database_keeps_every_entry(db_url: str) -> None:
+    """A database written by the first release (schema version 1, its columns frozen here) is upgraded at start."""
+    engine = make_engine(db_url)
+    try:
+        assert migrate(engine, MIGRATIONS[:1]) == 1
+        with engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO sources (name, consecutive_failures, version, etag) VALUES (:s, 0, 3, 'e1')"),
+                {"s": SOURCE},
+            )
+            for n in range(3):
+                conn.execute(
+                    text(
+                        "INSERT INTO entries (source, identity, title, summary, title_derived, first_seen, updated,"
+                        " sort_at) VALUES (:s, :i, :t, 'text', :d, :at, :at, :at)"
+                    ),
+                    {"s": SOURCE, "i": f"id-{n}", "t": f"Title {n}", "d": False, "at": T0 + timedelta(days=n)},
+                )
+    finally:
+        engine.dispose()
+    with Store(db_url) as upgraded:
+        stored = upgraded.entries(SOURCE)
+        assert [(e.identity, e.title, e.published) for e in stored] == [
+            ("id-2", "Title 2", None),
+            ("id-1", "Title 1", None),
+            ("id-0", "Title 0", None),
+        ]
+        assert stored[0].first_seen == T0 + timedelta(days=2)
+        assert upgraded.validators(SOURCE) == Validators(etag="e1")
+        assert upgraded.version(SOURCE) == 3
+
+
 def test_a_failing_migration_rolls_back_every_step(db_url: str) -> None:
     def broken(conn: Connection) -> None:
         raise RuntimeError("migration 2 is broken")
@@ -428,3 +501,8 @@ def test_errors_name_the_operation_and_source(store: Store, tmp_path: Path) -> N
     garbage.write_bytes(b"this is not an SQLite file" * 100)
     with pytest.raises(StoreError, match="open"):
         Store(f"sqlite:///{garbage}")
+
+
+def test_a_missing_database_driver_is_named() -> None:
+    with pytest.raises(StoreError, match="database driver 'pg8000' is not installed"):
+        Store("postgresql+pg8000://feedsvc@127.0.0.1:9/feedsvc")
