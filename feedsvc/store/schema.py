@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     func,
     insert,
+    inspect,
     select,
 )
 from sqlalchemy.engine import Connection
@@ -94,6 +95,7 @@ sources = Table(
     Column("version", Integer, nullable=False, default=0),
     Column("lease_owner", Text),
     Column("lease_until", UTCDateTime()),
+    Column("icon", Text),  # migration 2: the site's icon or logo URL
 )
 
 entries = Table(
@@ -111,6 +113,8 @@ entries = Table(
     Column("first_seen", UTCDateTime(), nullable=False),
     Column("updated", UTCDateTime(), nullable=False),
     Column("sort_at", UTCDateTime(), nullable=False),  # published, else first_seen
+    Column("categories_json", Text, nullable=False, default="[]"),  # migration 2: JSON list of strings
+    Column("summary_html", Boolean, nullable=False, default=False),  # migration 2
     PrimaryKeyConstraint("source", "identity"),
     Index("ix_entries_source_sort_at", "source", "sort_at"),
 )
@@ -141,10 +145,28 @@ def _create_tables(conn: Connection) -> None:
     metadata.create_all(conn, tables=[sources, entries, tombstones, listings], checkfirst=False)
 
 
+def _categories_html_summaries_and_icons(conn: Connection) -> None:
+    """Migration 2: ``entries.categories_json``, ``entries.summary_html``, ``sources.icon``.
+
+    Migration 1 creates the tables as defined above, these columns included; a database made
+    before them gets them here. Adding only what is missing keeps this step self-contained.
+    """
+    added = (
+        ("entries", "categories_json", "TEXT NOT NULL DEFAULT '[]'"),
+        ("entries", "summary_html", "BOOLEAN NOT NULL DEFAULT FALSE"),
+        ("sources", "icon", "TEXT"),
+    )
+    inspector = inspect(conn)
+    for table, column, definition in added:
+        if column not in {c["name"] for c in inspector.get_columns(table)}:
+            conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+
+
 Migration = Callable[[Connection], None]
 
 MIGRATIONS: list[Migration] = [
     _create_tables,
+    _categories_html_summaries_and_icons,
 ]
 
 
