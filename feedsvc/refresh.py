@@ -13,9 +13,10 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from feedsvc import differ, extract, fetch
+from feedsvc import differ, extract, fetch, icon
 from feedsvc.config import Source
 from feedsvc.errors import FeedsvcError
 from feedsvc.model import Diff, RefreshResult, SourceStatus, Validators
@@ -27,8 +28,18 @@ log = logging.getLogger("feedsvc.refresh")
 OWNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def run(store: Store, source: Source, now: datetime, owner: str = OWNER) -> RefreshResult:
-    """Refresh ``source`` once, as of ``now``; never raises for a bad page or a dead site."""
+def run(
+    store: Store,
+    source: Source,
+    now: datetime,
+    owner: str = OWNER,
+    notify: Callable[[Source, RefreshResult], None] | None = None,
+) -> RefreshResult:
+    """Refresh ``source`` once, as of ``now``; never raises for a bad page or a dead site.
+
+    ``notify`` (``publish.after_refresh``) runs after the lease is released when entries were
+    added or changed; whatever it raises is logged, not passed on.
+    """
     lease = timedelta(seconds=source.timeout * 3 + 60)
     if not store.claim(source.name, owner, now, lease):
         return RefreshResult(source.name, busy=True, error="a refresh of this source is already running")
@@ -47,6 +58,11 @@ def run(store: Store, source: Source, now: datetime, owner: str = OWNER) -> Refr
         (time.perf_counter() - started) * 1000,
         f" error={result.error!r}" if result.error else "",
     )
+    if notify is not None and (result.new or result.changed):
+        try:
+            notify(source, result)
+        except Exception:
+            log.exception("publishing the refresh of %s failed", source.name)
     return result
 
 
@@ -57,6 +73,8 @@ def _refresh(store: Store, source: Source, now: datetime) -> RefreshResult:
             store.apply(source.name, Diff(), SourceStatus(now, ok=True), keep=source.keep)
             return RefreshResult(source.name, not_modified=True)
         posts = extract.posts(snapshot, source.layout)
+        if snapshot.media_type == "text/html":
+            store.set_icon(source.name, icon.find(snapshot.text, snapshot.url))
         diff = differ.diff(store.known(source.name), posts, seen_at=now, zone=source.zone, source=source.name)
         validators = Validators(snapshot.etag, snapshot.last_modified)
         status = SourceStatus(now, ok=True, posts_on_page=diff.seen, validators=validators)

@@ -8,7 +8,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from feedsvc import refresh
+from feedsvc import publish, refresh
 from feedsvc.config import Settings, Source
 from feedsvc.store import Store
 
@@ -24,12 +24,13 @@ def build(settings: Settings, store: Store, first_run_in: timedelta = timedelta(
         timezone=UTC,
     )
     first = datetime.now(UTC) + first_run_in
+    notify = publish.after_refresh(settings, store)
     for source in settings.sources:
         jitter = min(source.interval / 10, MAX_JITTER)
         scheduler.add_job(
             _job,
             IntervalTrigger(seconds=source.interval.total_seconds(), jitter=jitter.total_seconds(), timezone=UTC),
-            args=(store, source),
+            args=(store, source, notify),
             id=source.name,
             name=f"refresh {source.name}",
             next_run_time=first,
@@ -37,5 +38,5 @@ def build(settings: Settings, store: Store, first_run_in: timedelta = timedelta(
     return scheduler
 
 
-def _job(store: Store, source: Source) -> None:
-    refresh.run(store, source, datetime.now(UTC))
+def _job(store: Store, source: Source, notify: publish.Notify | None = None) -> None:
+    refresh.run(store, source, datetime.now(UTC), notify=notify)
