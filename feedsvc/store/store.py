@@ -173,7 +173,8 @@ class Store:
     def versions(self, names: Sequence[str]) -> dict[str, int]:
         """Each name's version (0 for a source never applied), in one query."""
         with self._read("versions", ", ".join(sorted(set(names)))) as conn:
-            found = dict(conn.execute(select(sources.c.name, sources.c.version).where(sources.c.name.in_(set(names)))))
+            rows = conn.execute(select(sources.c.name, sources.c.version).where(sources.c.name.in_(set(names))))
+            found = {row.name: row.version for row in rows}
         return {name: found.get(name, 0) for name in names}
 
     def state(self, source: str) -> SourceState:
