@@ -37,8 +37,8 @@ def run(
 ) -> RefreshResult:
     """Refresh ``source`` once, as of ``now``; never raises for a bad page or a dead site.
 
-    ``notify`` (``publish.after_refresh``) runs after the lease is released when entries were
-    added or changed; whatever it raises is logged, not passed on.
+    ``notify`` (``publish.after_refresh``) runs when entries were added or changed, still under
+    the lease (so two publications of one source never interleave); what it raises is logged.
     """
     lease = timedelta(seconds=source.timeout * 3 + 60)
     if not store.claim(source.name, owner, now, lease):
@@ -46,6 +46,8 @@ def run(
     started = time.perf_counter()
     try:
         result = _refresh(store, source, now)
+        if notify is not None and (result.new or result.changed):
+            _notify(notify, source, result)
     finally:
         store.release(source.name, owner)
     log.info(
@@ -58,11 +60,6 @@ def run(
         (time.perf_counter() - started) * 1000,
         f" error={result.error!r}" if result.error else "",
     )
-    if notify is not None and (result.new or result.changed):
-        try:
-            notify(source, result)
-        except Exception:
-            log.exception("publishing the refresh of %s failed", source.name)
     return result
 
 
@@ -85,6 +82,13 @@ def _refresh(store: Store, source: Source, now: datetime) -> RefreshResult:
     except Exception as exc:  # a bug must not stop the scheduler: record it and go on
         log.exception("refresh of %s failed unexpectedly", source.name)
         return _failed(store, source, now, f"internal error: {type(exc).__name__}: {exc}")
+
+
+def _notify(notify: Callable[[Source, RefreshResult], None], source: Source, result: RefreshResult) -> None:
+    try:
+        notify(source, result)
+    except Exception:  # publishing is a courtesy: the refresh itself succeeded
+        log.exception("publishing the refresh of %s failed", source.name)
 
 
 def _failed(store: Store, source: Source, now: datetime, error: str) -> RefreshResult:

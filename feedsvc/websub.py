@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from feedsvc import __version__
 
-TIMEOUT = 10.0
+TIMEOUT = 5.0  # per ping; pings run under the refresh lease
 USER_AGENT = f"feedsvc/{__version__} (WebSub publisher)"
 
 
