@@ -1,11 +1,12 @@
 """Requests per second for a cached feed and for a 304, under the production server (waitress).
 
-    python3 bench/serve.py [--duration 5] [--connections 8] [--server-threads 8] [--json]
+    python3 bench/serve.py [--duration 5] [--connections 8] [--server-threads 8] [--client auto|wrk|python] [--json]
 
 Starts the real ``python -m feedsvc serve`` process on a free 127.0.0.1 port with a throw-away
-database, fills it from the sample snapshot (``feedsvc refresh``), then drives it with a small
-concurrent client: one keep-alive HTTP/1.1 connection per client thread, each sending requests
-back to back for ``--duration`` seconds. Scenarios:
+database, fills it from the sample snapshot (``feedsvc refresh``), then drives it with ``wrk``
+when it is installed (``--client auto``, the default), else with a small concurrent Python client:
+one keep-alive HTTP/1.1 connection per client thread, each sending requests back to back for
+``--duration`` seconds. Each scenario's status is checked once before it is measured. Scenarios:
 
     get        GET /feeds/kexue.atom                      200, the cached bytes (read in full)
     get-gzip   GET /feeds/kexue.atom, Accept-Encoding gzip 200, the cached gzip bytes
@@ -20,6 +21,8 @@ import argparse
 import http.client
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import statistics
@@ -56,12 +59,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per scenario (default 5)")
     parser.add_argument("--connections", type=int, default=8, help="concurrent client connections (default 8)")
     parser.add_argument("--server-threads", type=int, default=8, help="waitress threads (default 8)")
+    parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto", help="load generator")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
+    wrk = shutil.which("wrk") if args.client in ("auto", "wrk") else None
+    if args.client == "wrk" and wrk is None:
+        parser.error("--client wrk: wrk is not installed")
 
-    with tempfile.TemporaryDirectory(prefix="feedsvc-bench-") as scratch, _service(
-        Path(scratch), args.server_threads
-    ) as (host, port):
+    with (
+        tempfile.TemporaryDirectory(prefix="feedsvc-bench-") as scratch,
+        _service(Path(scratch), args.server_threads) as (host, port),
+    ):
         etag = _etag(host, port)
         scenarios = {
             "get": ({}, 200),
@@ -70,13 +78,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         results = []
         for name, (headers, status) in scenarios.items():
-            _drive(host, port, headers, status, args.connections, 0.5)  # warm up
-            results.append(_measure(name, host, port, headers, status, args.connections, args.duration))
+            _, failed, _ = _drive(host, port, headers, status, args.connections, min(0.5, args.duration))  # warm up
+            if failed:
+                raise SystemExit(f"{name}: {failed} answers were not HTTP {status}: nothing to measure")
+            if wrk is not None:
+                results.append(_wrk(wrk, name, host, port, headers, status, args.connections, args.duration))
+            else:
+                results.append(_measure(name, host, port, headers, status, args.connections, args.duration))
     if args.json:
         print(json.dumps([asdict(r) for r in results], indent=1))
     else:
-        print(f"feedsvc serve (waitress, {args.server_threads} threads), {args.connections} keep-alive connections, "
-              f"{args.duration:g} s per scenario, GET {PATH}")  # fmt: skip
+        client = "wrk" if wrk is not None else "python client"
+        print(f"feedsvc serve (waitress, {args.server_threads} threads), {client}, {args.connections} keep-alive "
+              f"connections, {args.duration:g} s per scenario, GET {PATH}")  # fmt: skip
         print(f"{'scenario':<10} {'status':>6} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'bytes':>7} {'errors':>6}")
         for r in results:
             print(
@@ -158,6 +172,57 @@ def _measure(
         p99_ms=round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 3),
         body_bytes=body_bytes,
     )
+
+
+def _wrk(
+    wrk: str,
+    name: str,
+    host: str,
+    port: int,
+    headers: dict[str, str],
+    status: int,
+    connections: int,
+    duration: float,
+) -> Result:
+    header_args = [arg for key, value in headers.items() for arg in ("-H", f"{key}: {value}")]
+    command = [wrk, "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s", "--latency", *header_args]
+    out = subprocess.run([*command, f"http://{host}:{port}{PATH}"], capture_output=True, text=True, check=True).stdout
+    requests = re.search(r"(\d+) requests in ([\d.]+)(m?s)", out)
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if requests is None or rate is None:
+        raise SystemExit(f"cannot read wrk's output:\n{out}")
+    non_2xx_3xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = (int(non_2xx_3xx[1]) if non_2xx_3xx else 0) + (sum(map(int, sockets.groups())) if sockets else 0)
+    seconds = float(requests[2]) / (1000 if requests[3] == "ms" else 1)
+    return Result(
+        scenario=name,
+        status=status,
+        requests=int(requests[1]),
+        errors=errors,
+        seconds=round(seconds, 3),
+        requests_per_second=float(rate[1]),
+        p50_ms=_wrk_latency(out, "50%"),
+        p99_ms=_wrk_latency(out, "99%"),
+        body_bytes=_body_size(host, port, headers),
+    )
+
+
+def _wrk_latency(out: str, percentile: str) -> float:
+    found = re.search(rf"^\s*{re.escape(percentile)}\s+([\d.]+)(us|ms|s)\s*$", out, re.MULTILINE)
+    if found is None:
+        return 0.0
+    value, unit = float(found[1]), found[2]
+    return round(value / 1000 if unit == "us" else value * 1000 if unit == "s" else value, 3)
+
+
+def _body_size(host: str, port: int, headers: dict[str, str]) -> int:
+    conn = http.client.HTTPConnection(host, port, timeout=10)
+    try:
+        conn.request("GET", PATH, headers=headers)
+        return len(conn.getresponse().read())
+    finally:
+        conn.close()
 
 
 def _drive(
