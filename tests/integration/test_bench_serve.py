@@ -1,4 +1,4 @@
-"""bench/serve.py runs end to end (briefly): the benchmark command documented in bench/README.md works."""
+"""bench/serve.py runs end to end (briefly): the benchmark command documented in bench/serve.md works."""
 
 from __future__ import annotations
 
