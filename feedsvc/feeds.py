@@ -91,9 +91,7 @@ def atom(
     return fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
 
 
-def combined(
-    items: Sequence[tuple[Source, Entry]], base_url: str, tag_authority: str, hub: str | None = None
-) -> bytes:
+def combined(items: Sequence[tuple[Source, Entry]], base_url: str, tag_authority: str, hub: str | None = None) -> bytes:
     """All sources in one Atom feed, in the order given; each entry names its feed in ``atom:source``."""
     base_url = base_url.rstrip("/")
     fg = FeedGenerator()

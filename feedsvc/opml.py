@@ -1,6 +1,6 @@
 """Every feed as an OPML 2.0 subscription list (http://opml.org/spec2.opml), for one-click import.
 
-    opml(sources, base_url, extension="atom") -> bytes
+opml(sources, base_url, extension="atom") -> bytes
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -19,6 +20,10 @@ from feedsvc.config import Settings
 from feedsvc.errors import PublishError
 from feedsvc.render import Format
 from feedsvc.store import Store
+
+# Held while rendering and writing: two refreshes publishing at once (all.atom is shared by every
+# source) write in the order they rendered, so the newest bytes are the ones left on disk.
+_WRITING = threading.Lock()
 
 
 def write(settings: Settings, store: Store, names: Iterable[str]) -> list[Path]:
@@ -34,11 +39,12 @@ def write(settings: Settings, store: Store, names: Iterable[str]) -> list[Path]:
     targets = [(name, format) for name in names for format in Format]
     if settings.sources:
         targets.append((feeds.ALL, Format.ATOM))
-    for name, format in targets:
-        rendered = render.render(settings, store, name, format)
-        path = directory / f"{name}.{format.value}"
-        written.append(_replace(path, rendered.body))
-        written.append(_replace(path.with_name(path.name + ".gz"), rendered.gzipped))
+    with _WRITING:
+        for name, format in targets:
+            rendered = render.render(settings, store, name, format)
+            path = directory / f"{name}.{format.value}"
+            written.append(_replace(path, rendered.body))
+            written.append(_replace(path.with_name(path.name + ".gz"), rendered.gzipped))
     return written
 
 

@@ -1,9 +1,9 @@
 """GET /feeds/<name>.atom|.rss|.json and /feeds/all.atom: cached bytes, validators, 304s, gzip.
 
-    ?limit=N          newest N entries (default 50, at most 500; more is cut to 500)
-    If-None-Match     strong ETag (the gzip representation has its own: "<etag>-gz")
-    If-Modified-Since against Last-Modified, the newest entry's update
-    Accept-Encoding   gzip, compressed once per rendering, not per request
+?limit=N          newest N entries (default 50, at most 500; more is cut to 500)
+If-None-Match     strong ETag (the gzip representation has its own: "<etag>-gz")
+If-Modified-Since against Last-Modified, the newest entry's update
+Accept-Encoding   gzip, compressed once per rendering, not per request
 """
 
 from __future__ import annotations

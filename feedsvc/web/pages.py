@@ -1,9 +1,9 @@
 """The HTML pages and the OPML export: plain server-rendered pages, no JavaScript.
 
-    GET /                  every source: status, last refresh, entry count, subscribe links
-    GET /sources/<name>    one source: its facts, last error and recent entries
-    GET /opml              every feed as OPML 2.0 (``?format=rss|json`` for those formats)
-    GET /healthz           liveness
+GET /                  every source: status, last refresh, entry count, subscribe links
+GET /sources/<name>    one source: its facts, last error and recent entries
+GET /opml              every feed as OPML 2.0 (``?format=rss|json`` for those formats)
+GET /healthz           liveness
 """
 
 from __future__ import annotations
