@@ -2,7 +2,8 @@
 
 One cheap query per request (``render.version``); a feed is rendered again only when the
 version moved since it was cached. Keyed by feed name, format and limit; the least recently
-used renderings beyond ``MAX_CACHED`` are dropped.
+used renderings are dropped beyond ``MAX_CACHED`` of them or ``MAX_CACHED_BYTES`` in all, so
+a client cycling through every ``?limit=`` cannot grow the process without bound.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from feedsvc.store import Store
 
 FEED_LIMIT = DEFAULT_LIMIT
 MAX_CACHED = 512
+MAX_CACHED_BYTES = 64 * 1024 * 1024
 
 RenderedFeed = Rendered  # the name this module used to export
 
@@ -26,11 +28,16 @@ _Key = tuple[str, Format, int]
 class FeedCache:
     """Rendered feeds, re-rendered only when their store version moves."""
 
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(
+        self, store: Store, settings: Settings, max_items: int = MAX_CACHED, max_bytes: int = MAX_CACHED_BYTES
+    ) -> None:
         self._store = store
         self._settings = settings
+        self._max_items = max_items
+        self._max_bytes = max_bytes
         self._lock = threading.Lock()
         self._rendered: OrderedDict[_Key, tuple[tuple[int, ...], Rendered]] = OrderedDict()
+        self._bytes = 0
         self.renders = 0  # how many times a feed was rendered: for tests and the bench
 
     def feed(self, name: str, format: Format = Format.ATOM, limit: int = DEFAULT_LIMIT) -> Rendered:
@@ -45,11 +52,24 @@ class FeedCache:
         rendered = render.render(self._settings, self._store, name, format, limit)
         with self._lock:
             self.renders += 1
+            replaced = self._rendered.pop(key, None)
+            if replaced is not None:
+                self._bytes -= _size(replaced[1])
             self._rendered[key] = (version, rendered)
-            self._rendered.move_to_end(key)
-            while len(self._rendered) > MAX_CACHED:
-                self._rendered.popitem(last=False)
+            self._bytes += _size(rendered)
+            while len(self._rendered) > 1 and (len(self._rendered) > self._max_items or self._bytes > self._max_bytes):
+                _, (_, dropped) = self._rendered.popitem(last=False)
+                self._bytes -= _size(dropped)
         return rendered
+
+    @property
+    def cached_bytes(self) -> int:
+        """Bytes held by the cached renderings (bodies and their gzip)."""
+        return self._bytes
 
     def atom(self, source: Source) -> Rendered:
         return self.feed(source.name, Format.ATOM)
+
+
+def _size(rendered: Rendered) -> int:
+    return len(rendered.body) + len(rendered.gzipped)

@@ -16,6 +16,7 @@ from lxml import etree
 
 from feedsvc.config import Settings, Source
 from feedsvc.model import Diff, Entry, SourceStatus
+from feedsvc.render import Format
 from feedsvc.store import Store
 from feedsvc.web import create_app
 from feedsvc.web.cache import FeedCache
@@ -275,3 +276,19 @@ def test_entries_keep_their_ids_across_formats_for_a_local_source(store: Store) 
     client = create_app(Settings(base_url=BASE, sources=(local,)), store).test_client()
     for path in ("/feeds/local.atom", "/feeds/local.rss", "/feeds/local.json", "/feeds/all.atom", "/opml", "/"):
         assert b"/srv/secret" not in client.get(path).data, path
+
+
+def test_the_cache_stays_within_its_byte_budget(store: Store) -> None:
+    settings = Settings(base_url=BASE, sources=(KEXUE,))
+    add(store, "kexue", *(entry("kexue", n) for n in range(60)))
+    one = FeedCache(store, settings).feed("kexue", Format.ATOM, 60)
+    budget = 3 * (len(one.body) + len(one.gzipped))
+    cache = FeedCache(store, settings, max_bytes=budget)
+    for limit in range(1, 61):  # a client cycling through every limit
+        cache.feed("kexue", Format.ATOM, limit)
+        assert cache.cached_bytes <= budget
+    renders = cache.renders
+    cache.feed("kexue", Format.ATOM, 60)  # the most recent ones are still cached
+    assert cache.renders == renders
+    cache.feed("kexue", Format.ATOM, 1)  # the oldest was dropped
+    assert cache.renders == renders + 1
