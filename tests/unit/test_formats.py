@@ -41,7 +41,10 @@ ENTITY_BOMB = dataclasses.replace(
     summary_html=True,
     summary='<!DOCTYPE t [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]><p>&b;&b;&b; &amp;amp;</p>',
 )
-HOSTILE_SET = (*ENTRIES, TAGGED, HTML_POST, ENTITY_BOMB)
+DEEP = dataclasses.replace(
+    BARE, identity="deep", link="https://kexue.fm/archives/9802", summary_html=True, summary="<div>" * 50_000 + "x"
+)
+HOSTILE_SET = (*ENTRIES, TAGGED, HTML_POST, ENTITY_BOMB, DEEP)
 EVERY_SET = [(), (BARE,), ENTRIES, HOSTILE_SET]
 
 

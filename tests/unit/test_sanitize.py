@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from feedsvc.sanitize import html, html_of_text, plain, text_of_html, xml_text
+from feedsvc.sanitize import MAX_DEPTH, html, html_of_text, plain, text_of_html, xml_text
 
 
 @pytest.mark.parametrize(
@@ -56,3 +56,18 @@ def test_xml_text_and_plain() -> None:
 def test_text_and_html_round_trips() -> None:
     assert html_of_text("<b>not bold</b> & co\n\nsecond") == "<p>&lt;b&gt;not bold&lt;/b&gt; &amp; co</p><p>second</p>"
     assert text_of_html("<p>Tom &amp; <b>Jerry</b><script>evil()</script></p>\n<p>again</p>") == "Tom & Jerry again"
+
+
+def test_deep_nesting_is_flattened_not_quadratic() -> None:
+    # nh3 alone needs minutes for this (its parser is quadratic in depth); flattened first, it is instant
+    cleaned = html("<div>" * 100_000 + "lost below lxml's 255 levels")
+    assert cleaned.count("<div>") <= MAX_DEPTH + 1
+    kept = html("<p>" + "<span><b>" * 60 + "deep words" + "</b></span>" * 60 + "</p>")
+    assert "deep words" in kept  # between MAX_DEPTH and lxml's limit, the text survives
+    assert kept.count("<b>") < 60
+
+
+def test_text_of_deep_or_empty_html() -> None:
+    assert text_of_html("") == ""
+    assert text_of_html("<div>" * 100_000) == ""
+    assert text_of_html("<p>a</p><p>b<script>x()</script></p><style>y</style>c") == "a b c"
