@@ -59,8 +59,9 @@ def browser() -> Iterator[object]:
             launched.close()
 
 
-@pytest.fixture
-def service(tmp_path: Path) -> Iterator[Service]:
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    tmp_path = tmp_path_factory.mktemp("browser")
     sources = f"""
 [[sources]]
 name = "kexue"

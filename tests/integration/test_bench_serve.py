@@ -24,7 +24,7 @@ def load_bench() -> ModuleType:
 def test_bench_measures_every_scenario_without_errors(capsys: pytest.CaptureFixture[str]) -> None:
     bench = load_bench()
     code = bench.main(
-        ["--duration", "0.3", "--connections", "2", "--server-threads", "2", "--client", "python", "--json"]
+        ["--duration", "0.1", "--connections", "2", "--server-threads", "2", "--client", "python", "--json"]
     )
     results = json.loads(capsys.readouterr().out)
     assert code == 0
