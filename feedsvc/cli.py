@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from types import FrameType
 
-from feedsvc import __version__, config, refresh, scheduler
+from feedsvc import __version__, config, publish, refresh, scheduler, static
 from feedsvc.errors import FeedsvcError
 from feedsvc.store import Store
 
@@ -74,6 +74,7 @@ def _serve(settings: config.Settings, args: argparse.Namespace) -> int:
     from feedsvc.web import create_app
 
     store = Store(settings.database_url)
+    static.write(settings, store, [s.name for s in settings.sources])  # when publish_dir is set
     app = create_app(settings, store)
     jobs = None if args.no_scheduler else scheduler.build(settings, store)
     server = create_server(app, host=settings.bind_host, port=settings.bind_port, threads=settings.threads)
@@ -139,12 +140,13 @@ def _refresh(settings: config.Settings, args: argparse.Namespace) -> int:
         print(f"feedsvc: unknown source(s): {', '.join(unknown)}", file=sys.stderr)
         return 2
     store = Store(settings.database_url)
+    notify = publish.after_refresh(settings, store)
     failed = 0
     try:
         for source in settings.sources:
             if args.source and source.name not in args.source:
                 continue
-            result = refresh.run(store, source, datetime.now(UTC))
+            result = refresh.run(store, source, datetime.now(UTC), notify=notify)
             if result.ok:
                 what = "not modified" if result.not_modified else f"{result.new} new, {result.changed} updated"
                 print(f"{source.name}: {what}, {result.seen} on the page")

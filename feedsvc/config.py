@@ -25,6 +25,7 @@ from feedsvc.extract.selectors import FIELDS as SELECTOR_FIELDS
 from feedsvc.extract.selectors import Selectors, invalid
 
 LAYOUTS = ("auto", *extract.LAYOUTS)
+RESERVED_NAME = "all"  # /feeds/all.atom is every source in one feed
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -70,6 +71,8 @@ class Settings:
     refresh_token_env: str = "FEEDSVC_REFRESH_TOKEN"
     threads: int = 8
     sources: tuple[Source, ...] = field(default_factory=tuple)
+    hub: str | None = None  # WebSub hub: advertised in every feed, pinged when a feed changes
+    publish_dir: Path | None = None  # every feed also written here as a static file
 
     def source(self, name: str) -> Source | None:
         return next((s for s in self.sources if s.name == name), None)
@@ -97,7 +100,18 @@ def parse(raw: dict[str, Any], base_dir: Path, environ: Any) -> Settings:
     _only(
         service,
         "service.",
-        {"bind", "data_dir", "database_url", "base_url", "refresh_token_env", "threads", "lease", "min_interval"},
+        {
+            "bind",
+            "data_dir",
+            "database_url",
+            "base_url",
+            "refresh_token_env",
+            "threads",
+            "lease",
+            "min_interval",
+            "hub",
+            "publish_dir",
+        },
     )
     host, port = _bind(_get(service, "service.bind", str, "127.0.0.1:8080"))
     data_dir = base_dir / _get(service, "service.data_dir", str, "data")
@@ -111,6 +125,10 @@ def parse(raw: dict[str, Any], base_dir: Path, environ: Any) -> Settings:
     threads = _get(service, "service.threads", int, 8)
     if not 1 <= threads <= 64:
         raise ConfigError(f"service.threads: expected 1..64, got {threads}")
+    hub = _get(service, "service.hub", str, None)
+    if hub is not None and urlsplit(hub).scheme not in ("http", "https"):
+        raise ConfigError(f"service.hub: expected an http(s) URL, got {hub!r}")
+    publish_dir = _get(service, "service.publish_dir", str, None)
 
     min_interval = _duration(_get(service, "service.min_interval", str, "1m"), "service.min_interval")
     lease_text = _get(service, "service.lease", str, None)
@@ -134,6 +152,8 @@ def parse(raw: dict[str, Any], base_dir: Path, environ: Any) -> Settings:
         refresh_token_env=token_env,
         threads=threads,
         sources=sources,
+        hub=hub,
+        publish_dir=None if publish_dir is None else base_dir / publish_dir,
     )
 
 
@@ -144,6 +164,8 @@ def _source(item: Any, index: int, base_dir: Path, min_interval: timedelta, leas
     if not isinstance(name, str) or not _NAME.match(name):
         raise ConfigError(f"sources[{index}].name: expected lowercase letters, digits, '-' or '_', got {name!r}")
     key = f"sources.{name}"
+    if name == RESERVED_NAME:
+        raise ConfigError(f"{key}: the name {RESERVED_NAME!r} is reserved for the combined feed /feeds/all.atom")
     _only(
         item,
         f"{key}.",

@@ -7,7 +7,7 @@ truncate it differently) or the position.
 
 A post is *changed* only when its words change: title, summary text (ignoring
 punctuation and white space, which layouts render differently, and truncation),
-author, link; or when its date is corrected by better evidence.
+author, link, categories; or when its date is corrected by better evidence.
 """
 
 from __future__ import annotations
@@ -178,6 +178,8 @@ def _new_entry(
         author=post.author,
         link=post.link,
         title_derived=post.title_derived,
+        categories=post.categories,
+        summary_html=post.summary_html,
     )
 
 
@@ -189,11 +191,13 @@ def _merge(old: Entry, post: Post, published: datetime | None, evidence: DateEvi
     if title_differs and not keeps_real_title:
         merged = replace(merged, title=post.title, title_derived=post.title_derived)
     if _summary_changed(old.summary, post.summary):
-        merged = replace(merged, summary=post.summary)
+        merged = replace(merged, summary=post.summary, summary_html=post.summary_html)
     if post.author and post.author != old.author:
         merged = replace(merged, author=post.author)
     if post.link and post.link != old.link:
         merged = replace(merged, link=post.link)
+    if post.categories and post.categories != old.categories:
+        merged = replace(merged, categories=post.categories)
     settled = post.date_relative and old.published is not None  # "2小时前" drifts; the first reading stands
     if published is not None and evidence is not None and not settled and _better_date(old, published, evidence):
         merged = replace(merged, published=published, date_evidence=evidence)

@@ -8,7 +8,8 @@
      │    ├── HTTPStatusError
      │    └── DecodeError     bytes that are not text in any honest encoding
      ├── ExtractError         the page has no posts in the expected layout
-     └── StoreError           the database refused or is unreachable
+     ├── StoreError           the database refused or is unreachable
+     └── PublishError         a static feed file could not be written to publish_dir
 
 Inside a refresh every FetchError and ExtractError becomes data
 (``RefreshResult.error``, ``SourceState.last_error``); nothing reaches the scheduler.
@@ -56,3 +57,7 @@ class ExtractError(FeedsvcError):
 
 class StoreError(FeedsvcError):
     """The store cannot be read or written."""
+
+
+class PublishError(FeedsvcError):
+    """A feed could not be written to ``publish_dir``."""

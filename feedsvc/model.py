@@ -61,6 +61,8 @@ class Post:
     title_derived: bool = False  # True when the page shows no title and it was made from the text
     date_shown: str | None = field(default=None, compare=False)  # the date as the page wrote it: "3天前"
     date_relative: bool = field(default=False, compare=False)  # counted back from the fetch: drifts between fetches
+    categories: tuple[str, ...] = ()  # tags or categories the page shows for the post
+    summary_html: bool = False  # True when the summary is an HTML fragment (sanitised before serving)
 
 
 class DateEvidence(StrEnum):
@@ -99,6 +101,8 @@ class Entry:
     author: str | None = None
     link: str | None = None
     title_derived: bool = False
+    categories: tuple[str, ...] = ()
+    summary_html: bool = False  # the summary is an HTML fragment, sanitised before serving
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +173,7 @@ class SourceState:
     posts_on_page: int | None = None
     entries_stored: int = 0
     version: int = 0  # bumps whenever the source's entries change
+    icon: str | None = None  # absolute URL of the site's icon or logo, when its page names one
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,9 +15,10 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 
-from feedsvc import differ, extract, fetch, leases
+from feedsvc import differ, extract, fetch, icon, leases
 from feedsvc.config import Source
 from feedsvc.errors import FeedsvcError, StoreError
 from feedsvc.model import Diff, RefreshResult, SourceStatus, Validators
@@ -29,6 +30,9 @@ log = logging.getLogger("feedsvc.refresh")
 OWNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 _runs = itertools.count(1)
 
+# Called after a refresh that added or changed entries, still under the lease (publish.after_refresh).
+Notify = Callable[[Source, RefreshResult], None]
+
 
 def _run_owner() -> str:
     """The lease owner of one run: the process's name and a run number, so that two runs in one
@@ -36,15 +40,23 @@ def _run_owner() -> str:
     return f"{OWNER}:{next(_runs)}"
 
 
-def run(store: Store, source: Source, now: datetime, owner: str | None = None) -> RefreshResult:
-    """Refresh ``source`` once, as of ``now``, due or not; never raises for a bad page or a dead site."""
+def run(
+    store: Store, source: Source, now: datetime, owner: str | None = None, notify: Notify | None = None
+) -> RefreshResult:
+    """Refresh ``source`` once, as of ``now``, due or not; never raises for a bad page or a dead site.
+
+    ``notify`` runs when entries were added or changed, still under the lease (so two
+    publications of one source never interleave); what it raises is logged.
+    """
     owner = owner or _run_owner()
     if not store.claim(source.name, owner, now, source.lease_length):
         return RefreshResult(source.name, busy=True, error="a refresh of this source is already running")
-    return _run_claimed(store, source, now, owner)
+    return _run_claimed(store, source, now, owner, notify)
 
 
-def run_if_due(store: Store, source: Source, now: datetime, owner: str | None = None) -> RefreshResult | None:
+def run_if_due(
+    store: Store, source: Source, now: datetime, owner: str | None = None, notify: Notify | None = None
+) -> RefreshResult | None:
     """The scheduler's refresh: only if no instance attempted ``source`` within its interval and none holds it.
 
     ``None`` when there was nothing to do. However many instances share the database, each source
@@ -60,14 +72,16 @@ def run_if_due(store: Store, source: Source, now: datetime, owner: str | None = 
         return None
     if not claimed:
         return None
-    return _run_claimed(store, source, now, owner)
+    return _run_claimed(store, source, now, owner, notify)
 
 
-def _run_claimed(store: Store, source: Source, now: datetime, owner: str) -> RefreshResult:
+def _run_claimed(store: Store, source: Source, now: datetime, owner: str, notify: Notify | None) -> RefreshResult:
     started = time.perf_counter()
     try:
         with leases.kept(store, source.name, owner, source.lease_length):
             result = _refresh(store, source, now)
+            if notify is not None and (result.new or result.changed):
+                _notify(notify, source, result)
     finally:
         _release(store, source.name, owner)
     log.info(
@@ -97,6 +111,8 @@ def _refresh(store: Store, source: Source, now: datetime) -> RefreshResult:
             store.apply(source.name, Diff(), SourceStatus(now, ok=True), keep=source.keep)
             return RefreshResult(source.name, not_modified=True)
         posts = extract.posts(snapshot, source.layout, selectors=source.selectors, zone=source.zone)
+        if snapshot.media_type == "text/html":
+            store.set_icon(source.name, icon.find(snapshot.text, snapshot.url))
         diff = differ.diff(store.known(source.name), posts, seen_at=now, zone=source.zone, source=source.name)
         validators = Validators(snapshot.etag, snapshot.last_modified)
         status = SourceStatus(now, ok=True, posts_on_page=diff.seen, validators=validators)
@@ -107,6 +123,13 @@ def _refresh(store: Store, source: Source, now: datetime) -> RefreshResult:
     except Exception as exc:  # a bug must not stop the scheduler: record it and go on
         log.exception("refresh of %s failed unexpectedly", source.name)
         return _failed(store, source, now, f"internal error: {type(exc).__name__}: {exc}")
+
+
+def _notify(notify: Notify, source: Source, result: RefreshResult) -> None:
+    try:
+        notify(source, result)
+    except Exception:  # publishing is a courtesy: the refresh itself succeeded
+        log.exception("publishing the refresh of %s failed", source.name)
 
 
 def _failed(store: Store, source: Source, now: datetime, error: str) -> RefreshResult:

@@ -12,7 +12,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from feedsvc import refresh
+from feedsvc import publish, refresh
 from feedsvc.config import Settings, Source
 from feedsvc.store import Store
 
@@ -30,13 +30,14 @@ def build(settings: Settings, store: Store, first_run_in: timedelta = timedelta(
         timezone=UTC,
     )
     first = datetime.now(UTC) + first_run_in
+    notify = publish.after_refresh(settings, store)
     for source in settings.sources:
         every = check_every(source)
         jitter = min(every / 2, MAX_JITTER)
         scheduler.add_job(
             _job,
             IntervalTrigger(seconds=every.total_seconds(), jitter=jitter.total_seconds(), timezone=UTC),
-            args=(store, source),
+            args=(store, source, notify),
             id=source.name,
             name=f"refresh {source.name}",
             next_run_time=first,
@@ -49,5 +50,5 @@ def check_every(source: Source) -> timedelta:
     return max(MIN_CHECK, min(source.interval / 10, MAX_CHECK))
 
 
-def _job(store: Store, source: Source) -> None:
-    refresh.run_if_due(store, source, datetime.now(UTC))
+def _job(store: Store, source: Source, notify: refresh.Notify | None = None) -> None:
+    refresh.run_if_due(store, source, datetime.now(UTC), notify=notify)

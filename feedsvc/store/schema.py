@@ -3,8 +3,9 @@
 ``MIGRATIONS[i]`` takes the schema from version ``i`` to ``i + 1``; ``schema_version`` records
 each one applied. ``migrate(engine)`` applies the missing ones, in order, in one transaction.
 
-A migration, once released, never changes. Migration 1 creates the tables as defined below;
-when a later migration alters one, freeze the definitions migration 1 needs inside it first.
+A migration, once released, never changes what it does to a database. Migration 1 creates the
+tables as defined below; every later migration only adds what is missing (with server defaults),
+so a database made by any release ends with the same schema as a new one.
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Table,
     Text,
+    false,
     func,
     insert,
+    inspect,
     select,
     text,
 )
@@ -95,6 +98,7 @@ sources = Table(
     Column("version", Integer, nullable=False, default=0),
     Column("lease_owner", Text),
     Column("lease_until", UTCDateTime()),
+    Column("icon", Text),  # migration 2: the site's icon or logo URL
 )
 
 entries = Table(
@@ -112,6 +116,8 @@ entries = Table(
     Column("first_seen", UTCDateTime(), nullable=False),
     Column("updated", UTCDateTime(), nullable=False),
     Column("sort_at", UTCDateTime(), nullable=False),  # published, else first_seen
+    Column("categories_json", Text, nullable=False, server_default="[]"),  # migration 2: JSON list of strings
+    Column("summary_html", Boolean, nullable=False, server_default=false()),  # migration 2
     PrimaryKeyConstraint("source", "identity"),
     Index("ix_entries_source_sort_at", "source", "sort_at"),
 )
@@ -142,10 +148,28 @@ def _create_tables(conn: Connection) -> None:
     metadata.create_all(conn, tables=[sources, entries, tombstones, listings], checkfirst=False)
 
 
+def _categories_html_summaries_and_icons(conn: Connection) -> None:
+    """Migration 2: ``entries.categories_json``, ``entries.summary_html``, ``sources.icon``.
+
+    Migration 1 creates the tables as defined above, these columns included; a database made
+    before them gets them here. Adding only what is missing keeps this step self-contained.
+    """
+    added = (
+        ("entries", "categories_json", "TEXT NOT NULL DEFAULT '[]'"),
+        ("entries", "summary_html", "BOOLEAN NOT NULL DEFAULT FALSE"),
+        ("sources", "icon", "TEXT"),
+    )
+    inspector = inspect(conn)
+    for table, column, definition in added:
+        if column not in {c["name"] for c in inspector.get_columns(table)}:
+            conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+
+
 Migration = Callable[[Connection], None]
 
 MIGRATIONS: list[Migration] = [
     _create_tables,
+    _categories_html_summaries_and_icons,
 ]
 
 

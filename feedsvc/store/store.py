@@ -174,6 +174,13 @@ class Store:
         with self._read("version", source) as conn:
             return conn.scalar(select(sources.c.version).where(sources.c.name == source)) or 0
 
+    def versions(self, names: Sequence[str]) -> dict[str, int]:
+        """Each name's version (0 for a source never applied), in one query."""
+        with self._read("versions", ", ".join(sorted(set(names)))) as conn:
+            rows = conn.execute(select(sources.c.name, sources.c.version).where(sources.c.name.in_(set(names))))
+            found = {row.name: row.version for row in rows}
+        return {name: found.get(name, 0) for name in names}
+
     def state(self, source: str) -> SourceState:
         return self.states([source])[0]
 
@@ -234,6 +241,17 @@ class Store:
         with self._write("claim", source) as conn:
             _ensure_source(conn, source)
             result = conn.execute(update(sources).where(*conditions).values(lease_owner=owner, lease_until=now + lease))
+            return result.rowcount == 1
+
+    def set_icon(self, source: str, icon: str | None) -> bool:
+        """Remember the source's icon URL; a change bumps the version (the feeds show it). True if changed."""
+        with self._write("set_icon", source) as conn:
+            _ensure_source(conn, source)
+            result = conn.execute(
+                update(sources)
+                .where(sources.c.name == source, sources.c.icon.is_distinct_from(icon))
+                .values(icon=icon, version=sources.c.version + 1)
+            )
             return result.rowcount == 1
 
     def release(self, source: str, owner: str) -> bool:
@@ -383,6 +401,8 @@ def _entry_row(entry: Entry) -> dict[str, Any]:
         "first_seen": entry.first_seen,
         "updated": entry.updated,
         "sort_at": entry.published or entry.first_seen,
+        "categories_json": json.dumps(list(entry.categories), ensure_ascii=False),
+        "summary_html": entry.summary_html,
     }
 
 
@@ -399,6 +419,8 @@ def _entry(row: Row[Any]) -> Entry:
         author=row.author,
         link=row.link,
         title_derived=bool(row.title_derived),
+        categories=tuple(json.loads(row.categories_json or "[]")),
+        summary_html=bool(row.summary_html),
     )
 
 
@@ -414,6 +436,7 @@ def _state(name: str, row: Row[Any] | None, stored: int) -> SourceState:
         posts_on_page=row.posts_on_page,
         entries_stored=stored,
         version=row.version,
+        icon=row.icon,
     )
 
 

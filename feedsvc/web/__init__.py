@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from feedsvc import publish
 from feedsvc.config import Settings
 from feedsvc.store import Store
 from feedsvc.web.api import api
@@ -21,6 +22,7 @@ def create_app(settings: Settings, store: Store) -> Flask:
     app.config["FEEDSVC_SETTINGS"] = settings
     app.config["FEEDSVC_STORE"] = store
     app.config["FEEDSVC_FEED_CACHE"] = FeedCache(store, settings)
+    app.config["FEEDSVC_NOTIFY"] = publish.after_refresh(settings, store)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.register_blueprint(feeds)
     app.register_blueprint(api)

@@ -22,7 +22,7 @@ def refresh_source(name: str) -> tuple[Response, int]:
     if source is None:
         abort(404, description=f"no source named {name!r}")
     store: Store = current_app.config["FEEDSVC_STORE"]
-    result = refresh.run(store, source, datetime.now(UTC))
+    result = refresh.run(store, source, datetime.now(UTC), notify=current_app.config.get("FEEDSVC_NOTIFY"))
     body = {
         "source": name,
         "new": result.new,

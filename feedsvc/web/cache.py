@@ -1,47 +1,75 @@
-"""Rendered feed bytes, kept until the source's entries change (its store version)."""
+"""Rendered feed bytes, kept until the feed's entries change (its store version).
+
+One cheap query per request (``render.version``); a feed is rendered again only when the
+version moved since it was cached. Keyed by feed name, format and limit; the least recently
+used renderings are dropped beyond ``MAX_CACHED`` of them or ``MAX_CACHED_BYTES`` in all, so
+a client cycling through every ``?limit=`` cannot grow the process without bound.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import threading
-from dataclasses import dataclass
-from datetime import datetime
+from collections import OrderedDict
 
-from feedsvc import feeds
+from feedsvc import render
 from feedsvc.config import Settings, Source
+from feedsvc.render import DEFAULT_LIMIT, Format, Rendered
 from feedsvc.store import Store
 
-FEED_LIMIT = 50
+FEED_LIMIT = DEFAULT_LIMIT
+MAX_CACHED = 512
+MAX_CACHED_BYTES = 64 * 1024 * 1024
 
+RenderedFeed = Rendered  # the name this module used to export
 
-@dataclass(frozen=True, slots=True)
-class RenderedFeed:
-    body: bytes
-    etag: str
-    updated: datetime | None
+_Key = tuple[str, Format, int]
 
 
 class FeedCache:
-    """One rendered Atom document per source, re-rendered only when the store version moves."""
+    """Rendered feeds, re-rendered only when their store version moves."""
 
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(
+        self, store: Store, settings: Settings, max_items: int = MAX_CACHED, max_bytes: int = MAX_CACHED_BYTES
+    ) -> None:
         self._store = store
         self._settings = settings
+        self._max_items = max_items
+        self._max_bytes = max_bytes
         self._lock = threading.Lock()
-        self._rendered: dict[str, tuple[int, RenderedFeed]] = {}
+        self._rendered: OrderedDict[_Key, tuple[tuple[int, ...], Rendered]] = OrderedDict()
+        self._bytes = 0
+        self.renders = 0  # how many times a feed was rendered: for tests and the bench
 
-    def atom(self, source: Source) -> RenderedFeed:
-        version = self._store.version(source.name)
-        cached = self._rendered.get(source.name)
-        if cached is not None and cached[0] == version:
-            return cached[1]
-        entries = self._store.entries(source.name, limit=FEED_LIMIT)
-        body = feeds.atom(source, entries, self._settings.base_url, self._settings.tag_authority)
-        rendered = RenderedFeed(
-            body=body,
-            etag=hashlib.sha256(body).hexdigest()[:32],
-            updated=max((e.updated for e in entries), default=None),
-        )
+    def feed(self, name: str, format: Format = Format.ATOM, limit: int = DEFAULT_LIMIT) -> Rendered:
+        """The feed ``name`` (a source or ``all``); raises ``render.UnknownFeed``."""
+        key = (name, format, limit)
+        version = render.version(self._settings, self._store, name)
         with self._lock:
-            self._rendered[source.name] = (version, rendered)
+            cached = self._rendered.get(key)
+            if cached is not None and cached[0] == version:
+                self._rendered.move_to_end(key)
+                return cached[1]
+        rendered = render.render(self._settings, self._store, name, format, limit)
+        with self._lock:
+            self.renders += 1
+            replaced = self._rendered.pop(key, None)
+            if replaced is not None:
+                self._bytes -= _size(replaced[1])
+            self._rendered[key] = (version, rendered)
+            self._bytes += _size(rendered)
+            while len(self._rendered) > 1 and (len(self._rendered) > self._max_items or self._bytes > self._max_bytes):
+                _, (_, dropped) = self._rendered.popitem(last=False)
+                self._bytes -= _size(dropped)
         return rendered
+
+    @property
+    def cached_bytes(self) -> int:
+        """Bytes held by the cached renderings (bodies and their gzip)."""
+        return self._bytes
+
+    def atom(self, source: Source) -> Rendered:
+        return self.feed(source.name, Format.ATOM)
+
+
+def _size(rendered: Rendered) -> int:
+    return len(rendered.body) + len(rendered.gzipped)

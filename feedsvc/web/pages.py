@@ -1,41 +1,129 @@
-"""GET / (the list of feeds) and GET /healthz."""
+"""The HTML pages and the OPML export: plain server-rendered pages, no JavaScript.
+
+GET /                  every source: status, last refresh, entry count, subscribe links
+GET /sources/<name>    one source: its facts, last error and recent entries
+GET /opml              every feed as OPML 2.0 (``?format=rss|json`` for those formats)
+GET /healthz           liveness
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template_string
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
+from flask import Blueprint, Response, abort, current_app, render_template, request
+
+from feedsvc import __version__, feeds
+from feedsvc import opml as opml_document
 from feedsvc.config import Settings
+from feedsvc.model import Entry
+from feedsvc.render import Format
+from feedsvc.sanitize import plain, text_of_html
 from feedsvc.store import Store
 
 pages = Blueprint("pages", __name__)
 
-_INDEX = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>feedsvc</title>
-{% for s in sources %}<link rel="alternate" type="application/atom+xml" title="{{ s.title }}"
- href="{{ base_url }}/feeds/{{ s.name }}.atom">
-{% endfor %}</head>
-<body><h1>feedsvc</h1><ul>
-{% for s, st in rows %}<li><a href="{{ base_url }}/feeds/{{ s.name }}.atom">{{ s.title }}</a>
- ({{ st.entries_stored }} entries{% if st.last_error %}; last error: {{ st.last_error }}{% endif %})</li>
-{% endfor %}</ul></body></html>
-"""
+RECENT = 30  # entries shown on a source's page
+SUMMARY_CHARS = 280
+OPML_TYPE = "text/x-opml; charset=utf-8"
+
+
+@dataclass(frozen=True, slots=True)
+class EntryView:
+    """What a page shows of an entry: plain text only, and a link only when it is http(s)."""
+
+    title: str
+    link: str | None
+    date: datetime  # published, else first seen: in the source's time zone
+    author: str | None
+    categories: tuple[str, ...]
+    summary: str
+
+
+@pages.app_context_processor
+def helpers() -> dict[str, object]:
+    settings: Settings = current_app.config["FEEDSVC_SETTINGS"]
+    return {
+        "feed_url": lambda name, extension: feeds.feed_url(settings.base_url, name, extension),
+        "version": __version__,
+    }
 
 
 @pages.get("/")
 def index() -> str:
-    settings: Settings = current_app.config["FEEDSVC_SETTINGS"]
-    store: Store = current_app.config["FEEDSVC_STORE"]
+    settings, store = _settings_and_store()
     states = store.states([s.name for s in settings.sources])
-    return render_template_string(
-        _INDEX,
-        sources=settings.sources,
-        rows=list(zip(settings.sources, states, strict=True)),
-        base_url=settings.base_url,
+    return render_template("index.html", rows=list(zip(settings.sources, states, strict=True)))
+
+
+@pages.get("/sources/<name>")
+def source(name: str) -> str:
+    settings, store = _settings_and_store()
+    found = settings.source(name)
+    if found is None:
+        abort(404, description=f"no source named {name!r}")
+    return render_template(
+        "source.html",
+        source=found,
+        state=store.state(name),
+        entries=[_view(entry, found.zone) for entry in store.entries(name, limit=RECENT)],
+        page_url=_http(found.url),
+        interval=_duration(found.interval),
     )
+
+
+@pages.get("/opml")
+def opml() -> Response:
+    settings, _ = _settings_and_store()
+    try:
+        format = Format(request.args.get("format", Format.ATOM.value))
+    except ValueError:
+        abort(400, description="format: expected atom, rss or json")
+    body = opml_document.opml(settings.sources, settings.base_url, format.value)
+    response = Response(body, content_type=OPML_TYPE)
+    response.headers["Content-Disposition"] = 'inline; filename="feedsvc.opml"'
+    return response
 
 
 @pages.get("/healthz")
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
+
+
+def _settings_and_store() -> tuple[Settings, Store]:
+    return current_app.config["FEEDSVC_SETTINGS"], current_app.config["FEEDSVC_STORE"]
+
+
+def _view(entry: Entry, zone: ZoneInfo) -> EntryView:
+    summary = text_of_html(entry.summary) if entry.summary_html else plain(entry.summary)
+    if len(summary) > SUMMARY_CHARS:
+        summary = summary[: SUMMARY_CHARS - 1].rstrip() + "…"
+    return EntryView(
+        title=plain(entry.title) or feeds.UNTITLED,
+        link=_http(entry.link),
+        date=(entry.published or entry.first_seen).astimezone(zone),
+        author=plain(entry.author or "") or None,
+        categories=tuple(feeds.categories(entry)),
+        summary=summary,
+    )
+
+
+def _http(url: str | None) -> str | None:
+    """``url`` if it is an absolute http(s) URL (never ``javascript:``, never a local path)."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    return url.strip() if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def _duration(interval: timedelta) -> str:
+    seconds = int(interval.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

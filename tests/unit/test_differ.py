@@ -126,3 +126,23 @@ def test_posts_without_date_have_no_published() -> None:
     d = differ.diff(Known(), [Post(title="Undated", summary="x")], seen_at=T0, zone=ZONE, source="s")
     (entry,) = d.new
     assert entry.published is None and entry.date_evidence is None and d.listing is None
+
+
+def test_new_categories_are_a_change_and_missing_ones_keep_the_old() -> None:
+    first = differ.diff(Known(), [post("Tagged", 3, 1, 2024, categories=("a",))], seen_at=T0, zone=ZONE, source="s")
+    (entry,) = first.new
+    assert entry.categories == ("a",)
+    known = apply(Known(), first)
+    again = differ.diff(known, [post("Tagged", 3, 1, 2024, categories=("a",))], seen_at=T1, zone=ZONE, source="s")
+    assert again.new == () and again.changed == ()
+    untagged = differ.diff(known, [post("Tagged", 3, 1, 2024)], seen_at=T1, zone=ZONE, source="s")
+    assert untagged.changed == ()  # a layout that shows no tags does not erase them
+    tags = ("a", "b")
+    retagged = differ.diff(known, [post("Tagged", 3, 1, 2024, categories=tags)], seen_at=T1, zone=ZONE, source="s")
+    (changed,) = retagged.changed
+    assert changed.categories == ("a", "b") and changed.updated == T1
+
+
+def test_html_summaries_are_carried_to_new_entries() -> None:
+    d = differ.diff(Known(), [post("H", 3, 1, 2024, summary="<p>x</p>", summary_html=True)], T0, ZONE, "s")
+    assert d.new[0].summary_html is True

@@ -29,6 +29,7 @@ def test_ci_runs_the_readme_test_command() -> None:
 def test_every_setting_is_documented() -> None:
     service_keys = {"bind", "data_dir", "database_url", "base_url", "refresh_token_env", "threads"}
     service_keys |= {"lease", "min_interval"}
+    service_keys |= {"hub", "publish_dir"}
     source_keys = {f.name for f in config.Source.__dataclass_fields__.values()} - {"zone", "is_local"}
     for key in service_keys | source_keys:
         assert f"| `{key}` |" in README, f"setting {key} is not in the README"
@@ -47,3 +48,9 @@ def test_every_command_is_documented() -> None:
     (commands,) = [a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"]
     for name in commands.choices:  # type: ignore[attr-defined]
         assert re.search(rf"`feedsvc {name}\b", README), f"command {name} is not in the README"
+
+
+def test_every_feed_endpoint_is_documented() -> None:
+    for endpoint in ("/feeds/<name>.atom", "/feeds/<name>.rss", "/feeds/<name>.json", "/feeds/all.atom", "/opml"):
+        assert f"`GET {endpoint}`" in README, f"endpoint {endpoint} is not in the README"
+    assert "`GET /sources/<name>`" in README and "`?limit=N`" in README

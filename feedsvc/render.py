@@ -1,0 +1,115 @@
+"""One feed, rendered: the store's entries in a format, with the bytes' validators.
+
+    render(settings, store, name, format, limit) -> Rendered     name: a source, or "all"
+    version(settings, store, name) -> tuple                      changes whenever the bytes may
+
+Shared by the web cache (``web/cache.py``) and the static publisher (``static.py``), so both
+serve exactly the same bytes. No Flask here.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from feedsvc import feeds, jsonfeed
+from feedsvc.config import Settings, Source
+from feedsvc.model import Entry
+from feedsvc.store import Store
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+MAX_AGE_CAP = 3600  # seconds: a reader need not wait longer than this to ask again
+
+
+class Format(StrEnum):
+    """A feed format, named by its URL extension."""
+
+    ATOM = "atom"
+    RSS = "rss"
+    JSON = "json"
+
+    @property
+    def media_type(self) -> str:
+        return {
+            Format.ATOM: "application/atom+xml; charset=utf-8",
+            Format.RSS: "application/rss+xml; charset=utf-8",
+            Format.JSON: "application/feed+json; charset=utf-8",
+        }[self]
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A feed's bytes, ready to serve: identity and gzip bodies, strong ETag, validators."""
+
+    body: bytes
+    gzipped: bytes
+    etag: str  # of ``body``; the gzip representation's is ``etag + "-gz"``
+    updated: datetime | None  # newest entry's ``updated``: the Last-Modified
+    max_age: int  # seconds, for Cache-Control
+
+
+class UnknownFeed(LookupError):
+    """No such feed: an unknown source, or ``all`` in another format than Atom."""
+
+
+def render(settings: Settings, store: Store, name: str, format: Format, limit: int = DEFAULT_LIMIT) -> Rendered:
+    """The feed ``name`` in ``format`` with its newest ``limit`` entries."""
+    if name == feeds.ALL:
+        if format is not Format.ATOM:
+            raise UnknownFeed(f"the combined feed is Atom only: /feeds/{feeds.ALL}.atom")
+        items = newest_of_all(settings, store, limit)
+        body = feeds.combined(items, settings.base_url, settings.tag_authority, hub=settings.hub)
+        entries = [entry for _, entry in items]
+        max_age = min((_max_age(s) for s in settings.sources), default=MAX_AGE_CAP // 2)
+    else:
+        source = _source(settings, name)
+        entries = store.entries(name, limit=limit)
+        icon = store.state(name).icon
+        args = (source, entries, settings.base_url, settings.tag_authority)
+        if format is Format.ATOM:
+            body = feeds.atom(*args, icon=icon, hub=settings.hub)
+        elif format is Format.RSS:
+            body = feeds.rss(*args, icon=icon, hub=settings.hub)
+        else:
+            body = jsonfeed.json_feed(*args, icon=icon, hub=settings.hub)
+        max_age = _max_age(source)
+    return Rendered(
+        body=body,
+        gzipped=gzip.compress(body, compresslevel=6, mtime=0),
+        etag=hashlib.sha256(body).hexdigest()[:32],
+        updated=max((e.updated for e in entries), default=None),
+        max_age=max_age,
+    )
+
+
+def version(settings: Settings, store: Store, name: str) -> tuple[int, ...]:
+    """A cheap key (one query) that changes whenever the feed ``name`` would render differently."""
+    if name == feeds.ALL:
+        names = [s.name for s in settings.sources]
+        return tuple(store.versions(names).values())
+    _source(settings, name)
+    return (store.version(name),)
+
+
+def newest_of_all(settings: Settings, store: Store, limit: int) -> list[tuple[Source, Entry]]:
+    """The newest ``limit`` entries over every source, in the store's own order, ties by source."""
+    items = [(source, entry) for source in settings.sources for entry in store.entries(source.name, limit=limit)]
+    items.sort(key=lambda item: item[1].identity)
+    items.sort(key=lambda item: item[0].name)
+    items.sort(key=lambda item: (item[1].published or item[1].first_seen, item[1].first_seen), reverse=True)
+    return items[:limit]
+
+
+def _source(settings: Settings, name: str) -> Source:
+    source = settings.source(name)
+    if source is None:
+        raise UnknownFeed(f"no source named {name!r}")
+    return source
+
+
+def _max_age(source: Source) -> int:
+    return int(min(source.interval.total_seconds(), MAX_AGE_CAP) // 2)
