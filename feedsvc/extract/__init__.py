@@ -8,9 +8,10 @@ Every layout reads a ``Page`` (page.py: the snapshot's lines, or its parsed HTML
     h_entry               microformats2 h-entry (h_entry.py)
     html_blocks           the repeated post list, found by structure (html_blocks.py)
 
-``layout="auto"`` uses the selectors when the source has them; otherwise it takes the text
-layout whose post heads the page shows most often, and when none shows any, the first HTML
-detector (in the order above) that finds posts.
+``layout="auto"`` uses the selectors when the source has them; otherwise it reads the page
+with the text layout whose post heads the page shows most often and, on an HTML page, with the
+first HTML detector (in the order above) that finds posts, and keeps the reading that gives
+more posts a link and a date (the text layout on a tie).
 """
 
 from __future__ import annotations
@@ -81,17 +82,26 @@ def extract(
 def _auto(page: Page) -> tuple[str, list[Post]]:
     if page.selectors is not None:
         return "selectors", LAYOUTS["selectors"](page)
+    candidates: list[tuple[str, list[Post]]] = []
     text_layout = _most_marked(page.lines)
     if text_layout is not None:
-        return text_layout, TEXT_LAYOUTS[text_layout](page.lines)
+        candidates.append((text_layout, TEXT_LAYOUTS[text_layout](page.lines)))
     if page.is_html:
-        for name, detector in HTML_DETECTORS.items():
-            found = detector(page)
-            if found:
-                return name, found
+        detected = next(((name, found) for name, detector in HTML_DETECTORS.items() if (found := detector(page))), None)
+        if detected is not None:
+            candidates.append(detected)
+    candidates = [(name, found) for name, found in candidates if found]
+    if candidates:
+        # on an HTML page a text layout can match by accident (a "1 Mar" alone on a line):
+        # keep the reading that gives more posts their link and date; the text layout on a tie
+        return max(candidates, key=lambda candidate: _completeness(candidate[1]))
     raise ExtractError(
         f"no posts found: page matches none of the layouts {', '.join(_MARKS)}, {', '.join(HTML_DETECTORS)}"
     )
+
+
+def _completeness(found: Sequence[Post]) -> int:
+    return sum(2 * (post.link is not None) + (post.date is not None) for post in found)
 
 
 def sniff(lines: Sequence[Line]) -> str:

@@ -3,7 +3,8 @@
 Each field comes from a CSS selector when the source gives one, else from what such blocks
 usually hold: the title is the heading's link (else the block's most telling link), the date a
 ``<time datetime>`` or the first date in the block's text, the author a ``rel=author`` /
-``.author`` element, the summary an excerpt element or the block's paragraphs.
+``.author`` element, the categories ``rel=tag`` / ``.tags a`` links, the summary an excerpt
+element or the block's paragraphs.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ _TITLES = f"{HEADINGS}, [itemprop~=headline], [itemprop~=name], .title, .entry-t
 _AUTHORS = (
     "[rel~=author], [itemprop~=author], .p-author, .author, .post-author, .byline a, .by a, .username, "
     "a[href*='/author/'], a[href*='/authors/'], a[href*='space-uid-']"
+)
+_CATEGORIES = (
+    "a[rel~=tag], a[rel~=category], .p-category, .tags a, .tag-links a, .cat-links a, .categories a, "
+    ".post-categories a, .post-tags a, [itemprop~=keywords] a"
 )
 _SUMMARIES = (
     ".p-summary, .summary, .excerpt, .entry-summary, .post-excerpt, .post-summary, .entry-content, "
@@ -54,6 +59,7 @@ class Fields:
     date: str | None = None
     summary: str | None = None
     author: str | None = None
+    categories: str | None = None
 
 
 def post(block: LexborNode, page: Page, fields: Fields = Fields()) -> Post | None:
@@ -71,6 +77,7 @@ def post(block: LexborNode, page: Page, fields: Fields = Fields()) -> Post | Non
         date=date.date if date is not None else None,
         author=_author(block, fields.author),
         link=link,
+        categories=_categories(block, fields.categories),
         title_derived=not title,
         date_shown=date_text,
         date_relative=date is not None and date.how == "relative",
@@ -142,6 +149,12 @@ def _author(block: LexborNode, selector: str | None) -> str | None:
         return None
     name = _BYLINE_PREFIX.sub("", fold(_text(node))).strip()
     return name or None
+
+
+def _categories(block: LexborNode, selector: str | None) -> tuple[str, ...]:
+    """The post's categories or tags, each once, in page order."""
+    names = (fold(_text(node)).lstrip("#") for node in block.css(selector or _CATEGORIES))
+    return tuple(dict.fromkeys(name for name in names if name))
 
 
 def _summary(block: LexborNode, selector: str | None, title: LexborNode | None) -> str:

@@ -7,6 +7,7 @@ link = "h2 a"                  a missing one is found by the usual cues (see blo
 date = "time"
 summary = ".excerpt"
 author = ".author"
+categories = ".tags a"        one element per category or tag
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from feedsvc.extract import blocks
 from feedsvc.extract.page import Page
 from feedsvc.model import Post
 
-FIELDS = ("item", "title", "link", "date", "summary", "author")
+FIELDS = ("item", "title", "link", "date", "summary", "author", "categories")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +34,18 @@ class Selectors:
     date: str | None = None
     summary: str | None = None
     author: str | None = None
+    categories: str | None = None
 
     @property
     def fields(self) -> blocks.Fields:
-        return blocks.Fields(title=self.title, link=self.link, date=self.date, summary=self.summary, author=self.author)
+        return blocks.Fields(
+            title=self.title,
+            link=self.link,
+            date=self.date,
+            summary=self.summary,
+            author=self.author,
+            categories=self.categories,
+        )
 
 
 def invalid(selector: str) -> str | None:
