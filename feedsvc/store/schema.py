@@ -141,10 +141,25 @@ def _create_tables(conn: Connection) -> None:
     metadata.create_all(conn, tables=[sources, entries, tombstones, listings], checkfirst=False)
 
 
+source_health = Table(
+    "source_health",
+    metadata,
+    Column("name", Text, ForeignKey("sources.name", ondelete="CASCADE"), primary_key=True),
+    Column("retry_after_until", UTCDateTime()),  # the site asked (Retry-After) not to be polled before
+    Column("recent_posts", Text, nullable=False, default="[]"),  # JSON: posts on the latest pages, oldest first
+)
+
+
+def _create_source_health(conn: Connection) -> None:
+    """Migration: source_health, what failure backoff and the layout-change guard remember per source."""
+    metadata.create_all(conn, tables=[source_health], checkfirst=False)
+
+
 Migration = Callable[[Connection], None]
 
 MIGRATIONS: list[Migration] = [
     _create_tables,
+    _create_source_health,
 ]
 
 
