@@ -11,8 +11,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from types import FrameType
 
-from feedsvc import __version__, config, refresh, scheduler
+from feedsvc import __version__, config, recovery, refresh, scheduler
 from feedsvc.errors import FeedsvcError
+from feedsvc.refresher import Refresher
+from feedsvc.reload import Reloader
 from feedsvc.store import Store
 
 DEFAULT_CONFIG = "config/feedsvc.toml"
@@ -59,15 +61,26 @@ def _serve(settings: config.Settings, args: argparse.Namespace) -> int:
     from feedsvc.web import create_app
 
     store = Store(settings.database_url)
-    app = create_app(settings, store)
-    jobs = scheduler.build(settings, store)
+    recovery.release_dead_leases(store, refresh.OWNER)
+    refresher = Refresher(settings, store)
+    app = create_app(settings, store, refresher)
+    jobs = scheduler.build(settings, store, refresher=refresher)
+    reloader = Reloader(args.config, refresher, jobs, on_swap=lambda new: app.config.update(FEEDSVC_SETTINGS=new))
+    app.config.update(FEEDSVC_SCHEDULER=jobs, FEEDSVC_RELOADER=reloader)
     server = create_server(app, host=settings.bind_host, port=settings.bind_port, threads=settings.threads)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise SystemExit(0)  # waitress's loop catches it and shuts its workers down
 
+    def reload(signum: int, frame: FrameType | None) -> None:
+        try:
+            reloader.reload()
+        except FeedsvcError as exc:
+            log.error("SIGHUP: config not reloaded: %s", exc)
+
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGHUP, reload)
     jobs.start()
     log.info(
         "serving %d source(s) on http://%s:%s (database %s)",
@@ -79,8 +92,14 @@ def _serve(settings: config.Settings, args: argparse.Namespace) -> int:
     try:
         server.run()
     finally:
-        log.info("stopping: waiting for running refreshes")
-        jobs.shutdown(wait=True)
+        grace = refresher.settings.shutdown_grace.total_seconds()
+        log.info("stopping: waiting up to %g s for running refreshes", grace)
+        jobs.shutdown(wait=False)
+        if not refresher.wait_idle(grace):
+            # a refresh that would not end: its transaction rolls back, its lease is freed at the next start
+            log.error("stopped with refreshes still running: %s", ", ".join(refresher.running()))
+            logging.shutdown()
+            os._exit(1)
         store.close()
         log.info("stopped")
     return 0

@@ -60,6 +60,11 @@ class Settings:
     refresh_token_env: str = "FEEDSVC_REFRESH_TOKEN"
     threads: int = 8
     sources: tuple[Source, ...] = field(default_factory=tuple)
+    workers: int = 4  # scheduler threads: refreshes running at once
+    host_gap: timedelta = timedelta(seconds=1)  # between two requests to one host
+    max_backoff: timedelta = timedelta(hours=6)  # longest wait after repeated failures
+    manual_refresh_gap: timedelta = timedelta(seconds=10)  # between two manual refreshes of one source
+    shutdown_grace: timedelta = timedelta(seconds=30)  # how long SIGTERM waits for running refreshes
 
     def source(self, name: str) -> Source | None:
         return next((s for s in self.sources if s.name == name), None)
@@ -87,7 +92,7 @@ def parse(raw: dict[str, Any], base_dir: Path, environ: Any) -> Settings:
     _only(
         service,
         "service.",
-        {"bind", "data_dir", "database_url", "base_url", "refresh_token_env", "threads"},
+        {"bind", "data_dir", "database_url", "base_url", "refresh_token_env", "threads", *_SERVICE_EXTRA},
     )
     host, port = _bind(_get(service, "service.bind", str, "127.0.0.1:8080"))
     data_dir = base_dir / _get(service, "service.data_dir", str, "data")
@@ -120,7 +125,30 @@ def parse(raw: dict[str, Any], base_dir: Path, environ: Any) -> Settings:
         refresh_token_env=token_env,
         threads=threads,
         sources=sources,
+        **_service_extra(service),
     )
+
+
+_SERVICE_EXTRA = ("workers", "host_gap", "max_backoff", "manual_refresh_gap", "shutdown_grace")
+
+
+def _service_extra(service: dict[str, Any]) -> dict[str, Any]:
+    """The scheduling and politeness settings of [service]."""
+    workers = _get(service, "service.workers", int, 4)
+    if not 1 <= workers <= 64:
+        raise ConfigError(f"service.workers: expected 1..64, got {workers}")
+    durations = {
+        key: _duration(_get(service, f"service.{key}", str, default), f"service.{key}")
+        for key, default in (
+            ("host_gap", "1s"),
+            ("max_backoff", "6h"),
+            ("manual_refresh_gap", "10s"),
+            ("shutdown_grace", "30s"),
+        )
+    }
+    if durations["max_backoff"] < timedelta(minutes=1):
+        raise ConfigError(f"service.max_backoff: at least 1m, got {durations['max_backoff']}")
+    return {"workers": workers, **durations}
 
 
 def _source(item: Any, index: int, base_dir: Path) -> Source:

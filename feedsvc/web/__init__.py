@@ -9,14 +9,16 @@ from __future__ import annotations
 from flask import Flask
 
 from feedsvc.config import Settings
+from feedsvc.refresher import Refresher
 from feedsvc.store import Store
 from feedsvc.web.api import api
 from feedsvc.web.cache import FeedCache
 from feedsvc.web.feeds import feeds
 from feedsvc.web.pages import pages
+from feedsvc.web.status import init_app as init_status
 
 
-def create_app(settings: Settings, store: Store) -> Flask:
+def create_app(settings: Settings, store: Store, refresher: Refresher | None = None) -> Flask:
     app = Flask(__name__)
     app.config["FEEDSVC_SETTINGS"] = settings
     app.config["FEEDSVC_STORE"] = store
@@ -25,4 +27,5 @@ def create_app(settings: Settings, store: Store) -> Flask:
     app.register_blueprint(feeds)
     app.register_blueprint(api)
     app.register_blueprint(pages)
+    init_status(app, refresher or Refresher(settings, store))
     return app
