@@ -204,8 +204,8 @@ def _plain(source: Source, exc: requests.RequestException) -> FetchError:
 
 
 def _first_arg(exc: BaseException) -> BaseException | None:
-    first = exc.args[0] if exc.args else None
-    return first if isinstance(first, BaseException) else None
+    """The first exception among ``exc.args`` (urllib3's ProtocolError carries its cause there)."""
+    return next((arg for arg in exc.args if isinstance(arg, BaseException)), None)
 
 
 _CAUSES: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str], ...] = (
