@@ -68,7 +68,7 @@ def test_a_site_down_for_a_day_is_asked_far_less_than_every_tick(tmp_path: Path)
     assert day.requests == day.attempts * (RETRIES + 1)  # each attempt: the first request and its retries
     # backoff doubles the wait after each failure up to its cap: ~log2(cap / interval) attempts to reach the
     # cap, then one per cap period
-    cap = backoff.DEFAULT_CAP / timedelta(minutes=10)
+    cap = int(backoff.DEFAULT_CAP / timedelta(minutes=10))
     assert day.attempts <= cap.bit_length() + 1 + 24 // 6
     assert day.requests < 144 / 4
     # and once the site is back, the backoff delays recovery by at most one capped wait
