@@ -25,6 +25,7 @@ class MisbehavingSite:
     behaviour: str = "ok"
     retry_after: str = "3600"
     hang_seconds: float = 3.0  # how long "hang" and "slow" keep a request open
+    delay: float = 0.0  # seconds every request waits before its behaviour
     etag: str | None = None  # when set, "ok" sends it with Last-Modified and answers 304 to it
     last_modified: str = "Mon, 23 Nov 2026 08:00:00 GMT"
     requests: int = 0
@@ -69,6 +70,8 @@ def misbehaving_site(good: bytes) -> Iterator[MisbehavingSite]:
             site.requests += 1
             site.last_headers = dict(self.headers.items())
             site.arrived.set()
+            if site.delay:
+                time.sleep(site.delay)
             getattr(self, "_" + site.behaviour.replace("-", "_"))()
 
         def _send(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from apscheduler.schedulers.base import STATE_RUNNING, BaseScheduler
+from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING, BaseScheduler
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
 
 from feedsvc import status as describe
@@ -19,6 +19,7 @@ from feedsvc.metrics import CONTENT_TYPE
 from feedsvc.refresher import Refresher
 
 status = Blueprint("status", __name__)
+_STATES = {STATE_RUNNING: "running", STATE_PAUSED: "paused"}
 
 
 def _refresher() -> Refresher:
@@ -73,7 +74,7 @@ def metrics() -> Response:
 def readyz() -> tuple[Response, int]:
     database = _refresher().store.ping()
     jobs = _jobs()
-    scheduler = "absent" if jobs is None else ("running" if jobs.state == STATE_RUNNING else "stopped")
+    scheduler = "absent" if jobs is None else _STATES.get(jobs.state, "stopped")
     ready = database and scheduler != "stopped"
     body = {"ready": ready, "database": "ok" if database else "unreachable", "scheduler": scheduler}
     return jsonify(body), 200 if ready else 503
