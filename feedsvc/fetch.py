@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import urllib3
 from charset_normalizer import from_bytes
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import (
@@ -146,7 +147,7 @@ def _download(source: Source, validators: Validators, now: datetime) -> Snapshot
             last_modified = response.headers.get("Last-Modified")
     except requests.TooManyRedirects:
         raise FetchError(f"{source.url}: more than {MAX_REDIRECTS} redirects (a redirect loop?)") from None
-    except requests.RequestException as exc:
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
         raise _plain(source, exc) from None
     media, _, params = content_type.partition(";")
     media = media.strip().lower()
@@ -186,7 +187,7 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
-def _plain(source: Source, exc: requests.RequestException) -> FetchError:
+def _plain(source: Source, exc: Exception) -> FetchError:
     """The error in plain words, of the right kind, from the root cause requests wraps."""
     url = source.url
     chain: list[BaseException] = []
@@ -226,7 +227,7 @@ def _read_capped(response: requests.Response, max_bytes: int, url: str, deadline
         raise TooLarge(f"{url}: {declared} bytes declared, more than the {max_bytes} allowed")
     chunks: list[bytes] = []
     total = 0
-    for chunk in response.iter_content(_CHUNK):
+    while chunk := response.raw.read1(_CHUNK, decode_content=True):  # what has arrived: a trickle can't hide
         total += len(chunk)
         if total > max_bytes:
             raise TooLarge(f"{url}: more than the {max_bytes} bytes allowed")

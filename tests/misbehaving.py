@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import gzip
 import socket
 import struct
 import threading
@@ -13,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import brotli
 
 LOGIN_PAGE = b"""<!doctype html><html><head><title>Sign in</title></head><body>
 <h1>Please sign in to continue</h1><form><input name="user"><input name="password" type="password">
@@ -26,6 +29,7 @@ class MisbehavingSite:
     retry_after: str = "3600"
     hang_seconds: float = 3.0  # how long "hang" and "slow" keep a request open
     delay: float = 0.0  # seconds every request waits before its behaviour
+    encoding: str | None = None  # "gzip" or "br": "ok" sends the page compressed so
     etag: str | None = None  # when set, "ok" sends it with Last-Modified and answers 304 to it
     last_modified: str = "Mon, 23 Nov 2026 08:00:00 GMT"
     requests: int = 0
@@ -86,7 +90,10 @@ def misbehaving_site(good: bytes) -> Iterator[MisbehavingSite]:
             self.wfile.write(body)
 
         def _ok(self) -> None:
-            if site.etag is None:
+            if site.encoding is not None:
+                packed = gzip.compress(site.good) if site.encoding == "gzip" else brotli.compress(site.good)
+                self._send(200, packed, Content_Encoding=site.encoding)
+            elif site.etag is None:
                 self._send(200, site.good)
             elif self.headers.get("If-None-Match") == site.etag:
                 self.send_response(304)
@@ -186,7 +193,7 @@ def misbehaving_site(good: bytes) -> Iterator[MisbehavingSite]:
 
     server = Server(("127.0.0.1", 0), Handler)
     site.url = f"http://127.0.0.1:{server.server_address[1]}/blog/"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield site

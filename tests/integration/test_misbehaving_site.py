@@ -178,3 +178,14 @@ def test_requests_name_feedsvc_and_accept_compression(rig: Rig) -> None:
     assert agent.startswith("feedsvc/") and "+http" in agent
     assert "br" in rig.site.last_headers.get("Accept-Encoding", "")
     assert "gzip" in rig.site.last_headers.get("Accept-Encoding", "")
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br"])
+def test_compressed_pages_are_read_and_capped_after_decompression(rig: Rig, encoding: str) -> None:
+    rig.site.encoding = encoding
+    code, body = rig.refresh()
+    assert code == 200 and body["new"] == 8, body
+    rig.site.good = b"x" * (MAX_BYTES * 20)  # compresses to almost nothing: a decompression bomb
+    code, body = rig.refresh()
+    assert code == 502 and f"more than the {MAX_BYTES} bytes allowed" in body["error"]
+    assert rig.status()["entries_stored"] == 8
