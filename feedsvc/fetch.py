@@ -13,12 +13,14 @@ import socket
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Self
 
 import requests
 import urllib3
 from charset_normalizer import from_bytes
 from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import ConnectionPool
 from urllib3.exceptions import (
     ConnectTimeoutError,
     IncompleteRead,
@@ -28,7 +30,9 @@ from urllib3.exceptions import (
     NewConnectionError,
     ProtocolError,
     ReadTimeoutError,
+    ResponseError,
 )
+from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from feedsvc import __version__
@@ -83,13 +87,20 @@ class _Retry(Retry):
     honours it, instead of a worker sleeping for an hour.
     """
 
-    def increment(self, *args: Any, **kwargs: Any) -> Retry:
-        response = kwargs.get("response")
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
         if response is not None:
             wait = self.get_retry_after(response)
             if wait is not None and wait > MAX_INLINE_WAIT:
-                raise MaxRetryError(kwargs.get("_pool"), kwargs.get("url") or "", f"Retry-After {wait:g} s")
-        return super().increment(*args, **kwargs)
+                raise MaxRetryError(_pool, url or "", ResponseError(f"Retry-After {wait:g} s"))  # type: ignore[arg-type]
+        return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
 def _session() -> requests.Session:

@@ -1,9 +1,11 @@
 """Who may refresh what, when, in this process: the one object scheduler jobs and the API go through.
 
 - Holds the current ``Settings`` (swapped atomically on reload).
-- **One refresh per source at a time**: a call that arrives while a refresh of the same source
-  runs in this process waits for it and shares its result. (Across processes the store's lease
-  decides; a refresh held by another process answers ``busy``, the API's 409.)
+- **One refresh per source at a time**: a call that arrives while a manual refresh of the same
+  source runs in this process waits for it and shares its result; a manual call that finds a
+  scheduled run waits for it and then refreshes (the scheduled run may have fetched the page
+  before the call). Across processes the store's lease decides: a refresh held by another process
+  answers ``busy``, the API's 409.
 - **Manual refreshes** of one source are at least ``manual_refresh_gap`` apart; a call sooner
   gets ``TooSoon`` with the seconds to wait (the API's 429 and ``Retry-After``).
 - Scheduled runs honour the per-source failure backoff; every request honours the host gap.
@@ -55,6 +57,7 @@ class Refresher:
         self.gate = HostGate(settings.host_gap.total_seconds())
         self._lock = threading.Lock()
         self._running: dict[str, Future[RefreshResult]] = {}
+        self._kinds: dict[str, bool] = {}  # source -> whether its running refresh is a scheduled one
         self._last_manual: dict[str, float] = {}
 
     @property
@@ -107,16 +110,23 @@ class Refresher:
         return not not_done
 
     def _shared(self, source: Source, scheduled: bool) -> RefreshResult:
-        with self._lock:
-            running = self._running.get(source.name)
-            if running is None:
-                mine: Future[RefreshResult] = Future()
-                self._running[source.name] = mine
-        if running is not None:
+        """Run a refresh of ``source``, or share the one running in this process.
+
+        Calls share a running refresh of their own kind or a manual one; a manual call that finds
+        a scheduled run (which may have fetched the page before the call) waits for it, then runs.
+        """
+        while True:
+            with self._lock:
+                running = self._running.get(source.name)
+                if running is None:
+                    mine: Future[RefreshResult] = Future()
+                    self._running[source.name] = mine
+                    self._kinds[source.name] = scheduled
+                    break
+                shares = scheduled or not self._kinds[source.name]
             result = self._join(source, running)
-            if not (result.deferred_until is not None and not scheduled):
+            if shares and (scheduled or result.deferred_until is None):
                 return result
-            return self._shared(source, scheduled)  # joined a deferred scheduled run: a manual one must run
         try:
             result = self._run(source, scheduled)
             mine.set_result(result)
@@ -127,6 +137,7 @@ class Refresher:
         finally:
             with self._lock:
                 del self._running[source.name]
+                del self._kinds[source.name]
 
     def _join(self, source: Source, running: Future[RefreshResult]) -> RefreshResult:
         bound = source.timeout * (fetch.RETRIES + 3) + fetch.MAX_INLINE_WAIT * fetch.RETRIES + 60

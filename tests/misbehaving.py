@@ -91,7 +91,9 @@ def misbehaving_site(good: bytes) -> Iterator[MisbehavingSite]:
 
         def _ok(self) -> None:
             if site.encoding is not None:
-                packed = gzip.compress(site.good) if site.encoding == "gzip" else brotli.compress(site.good)
+                packed = (
+                    gzip.compress(site.good, 1) if site.encoding == "gzip" else brotli.compress(site.good, quality=1)
+                )
                 self._send(200, packed, Content_Encoding=site.encoding)
             elif site.etag is None:
                 self._send(200, site.good)

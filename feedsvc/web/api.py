@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
@@ -63,6 +64,7 @@ def reload_config() -> tuple[Response, int]:
 
 
 def _answer(answer: RefreshResult | TooSoon) -> tuple[Response, int]:
+    body: dict[str, Any]
     if isinstance(answer, TooSoon):
         body = {
             "source": answer.source,

@@ -76,6 +76,29 @@ def test_concurrent_refreshes_of_one_source_share_one_run(rig: Rig) -> None:
     assert second[1] == answers[0][1] and second[1]["new"] == 8
 
 
+def test_a_manual_refresh_during_a_scheduled_run_waits_then_fetches_afresh(rig: Rig) -> None:
+    rig.site.delay = 0.5
+    scheduled = threading.Thread(target=rig.refresher.scheduled, args=("kexue",))
+    scheduled.start()
+    assert rig.site.arrived.wait(10)  # the scheduled run is at the site now
+    code, body, _ = rig.post("/api/sources/kexue/refresh")
+    scheduled.join(10)
+    assert code == 200 and body["error"] is None
+    assert rig.site.requests == 2  # one after the other, never at once
+
+
+def test_a_scheduled_tick_during_a_manual_refresh_shares_it(rig: Rig) -> None:
+    rig.site.delay = 0.5
+    answers: list[tuple[int, Any, dict[str, str]]] = []
+    manual = threading.Thread(target=lambda: answers.append(rig.post("/api/sources/kexue/refresh")))
+    manual.start()
+    assert rig.site.arrived.wait(10)
+    shared = rig.refresher.scheduled("kexue")
+    manual.join(10)
+    assert rig.site.requests == 1
+    assert shared is not None and shared.new == answers[0][1]["new"] == 8
+
+
 def test_manual_refreshes_closer_than_the_gap_get_429_with_retry_after(rig: Rig) -> None:
     assert rig.post("/api/sources/kexue/refresh")[0] == 200
     code, body, headers = rig.post("/api/sources/kexue/refresh")
