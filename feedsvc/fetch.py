@@ -152,6 +152,8 @@ def _download(source: Source, validators: Validators, now: datetime) -> Snapshot
             if response.status_code >= 300:
                 raise FetchError(f"{source.url}: HTTP {response.status_code} redirect without a usable Location")
             body = _read_capped(response, source.max_bytes, source.url, deadline)
+            if not body.strip():
+                raise FetchError(f"{source.url}: the site answered {response.status_code} with an empty page")
             content_type = response.headers.get("Content-Type", "")
             final_url = response.url
             etag = response.headers.get("ETag")
@@ -233,6 +235,7 @@ _CAUSES: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str]
 
 
 def _read_capped(response: requests.Response, max_bytes: int, url: str, deadline: float) -> bytes:
+    started = time.monotonic()
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise TooLarge(f"{url}: {declared} bytes declared, more than the {max_bytes} allowed")
@@ -243,7 +246,8 @@ def _read_capped(response: requests.Response, max_bytes: int, url: str, deadline
         if total > max_bytes:
             raise TooLarge(f"{url}: more than the {max_bytes} bytes allowed")
         if time.monotonic() > deadline:
-            raise FetchTimeout(f"{url}: the page was still arriving after the time allowed")
+            waited = time.monotonic() - started
+            raise FetchTimeout(f"{url}: the page was still arriving after {waited:.1f} s (a trickle)")
         chunks.append(chunk)
     return b"".join(chunks)
 

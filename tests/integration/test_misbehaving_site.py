@@ -30,7 +30,7 @@ MAX_BYTES = 200_000
 
 # What the status must say for each misbehaviour (words an operator can act on), and its kind.
 EXPECTED: dict[str, tuple[tuple[str, ...], str]] = {
-    "slow": (("still arriving",), "timeout"),
+    "slow": (("still arriving after", "a trickle"), "timeout"),
     "hang": ((f"no answer within {TIMEOUT:g} s",), "timeout"),
     "error-500": (("HTTP 500", "3 attempts"), "http"),
     "too-many-requests": (("HTTP 429", "Retry-After"), "http"),
@@ -41,7 +41,7 @@ EXPECTED: dict[str, tuple[tuple[str, ...], str]] = {
     "wrong-type": (("not a page but 'image/png'",), "fetch"),
     "truncated": (("closed before the whole page arrived",), "fetch"),
     "reset": (("reset the connection",), "fetch"),
-    "empty": (("no posts found",), "extract"),
+    "empty": (("answered 200 with an empty page",), "fetch"),
     "login": (("no posts found",), "extract"),
     "one-post": (("shows 1 post where it usually shows 8", "nothing was stored"), "layout-change"),
 }
