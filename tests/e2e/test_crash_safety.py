@@ -68,6 +68,9 @@ def test_sigkill_mid_refresh_loses_and_duplicates_nothing(tmp_path: Path) -> Non
             assert "freed the lease on kexue" in service.log()
             status = http("GET", f"{service.base_url}/api/sources/kexue").json()
             assert status["healthy"] is True and status["entries_stored"] == len(after)
+            assert status["next_run"] is not None and status["last_error"] is None
+            ready = http("GET", f"{service.base_url}/readyz")
+            assert ready.status == 200 and ready.json()["scheduler"] == "running"
 
 
 def test_sigterm_lets_a_running_refresh_finish(tmp_path: Path) -> None:
