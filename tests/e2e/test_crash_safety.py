@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
+import random
 import signal
 import threading
 import time
@@ -129,3 +131,39 @@ def _auth() -> dict[str, str]:
     from tests.support import TOKEN
 
     return {"Authorization": f"Bearer {TOKEN}"}
+
+
+def test_sigkill_at_random_moments_of_busy_refreshing_keeps_each_post_once(tmp_path: Path) -> None:
+    from tests.e2e.test_service import distinct_posts
+
+    rng = random.Random(4)
+    with misbehaving_site(SEEDS[0].read_bytes()) as site:
+        cfg = write_config(tmp_path, free_port(), source_toml("kexue", site.url))
+        for _ in range(3):
+            with running_service(cfg, tmp_path) as service:
+                stop = threading.Event()
+
+                def hammer(service: Service = service, stop: threading.Event = stop) -> None:
+                    for seed in itertools.cycle(SEEDS):
+                        if stop.is_set():
+                            return
+                        site.good = seed.read_bytes()
+                        with contextlib.suppress(OSError):
+                            service.refresh("kexue", attempts=1)
+
+                worker = threading.Thread(target=hammer, daemon=True)
+                worker.start()
+                time.sleep(rng.uniform(0.2, 0.8))  # somewhere in fetch, diff or the store's transaction
+                service.process.send_signal(signal.SIGKILL)
+                service.process.wait(10)
+                stop.set()
+                worker.join(10)
+
+        assert site.requests >= 3  # every round was killed while refreshing, not while idle
+
+        with running_service(cfg, tmp_path) as service:
+            for seed in SEEDS:
+                site.good = seed.read_bytes()
+                assert service.refresh("kexue").status == 200
+            ids = feed_ids(service)
+            assert len(ids) == len(set(ids)) == len(distinct_posts())
