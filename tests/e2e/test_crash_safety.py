@@ -139,7 +139,7 @@ def test_sigkill_at_random_moments_of_busy_refreshing_keeps_each_post_once(tmp_p
     rng = random.Random(4)
     with misbehaving_site(SEEDS[0].read_bytes()) as site:
         cfg = write_config(tmp_path, free_port(), source_toml("kexue", site.url))
-        for _ in range(3):
+        for _ in range(2):
             with running_service(cfg, tmp_path) as service:
                 stop = threading.Event()
 
@@ -159,7 +159,7 @@ def test_sigkill_at_random_moments_of_busy_refreshing_keeps_each_post_once(tmp_p
                 stop.set()
                 worker.join(10)
 
-        assert site.requests >= 3  # every round was killed while refreshing, not while idle
+        assert site.requests >= 2  # every round was killed while refreshing, not while idle
 
         with running_service(cfg, tmp_path) as service:
             for seed in SEEDS:
