@@ -12,8 +12,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from types import FrameType
 
-from feedsvc import __version__, config, publish, refresh, scheduler, static
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from feedsvc import __version__, config, publish, recovery, refresh, scheduler, static
 from feedsvc.errors import FeedsvcError
+from feedsvc.refresher import Refresher
+from feedsvc.reload import Reloader
 from feedsvc.store import Store
 
 DEFAULT_CONFIG = "config/feedsvc.toml"
@@ -27,6 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
         stream=sys.stderr,
     )
+    logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)  # retries: the refresh line tells
     try:
         settings = config.load(args.config) if args.needs_config else None
         return int(args.command(settings, args))
@@ -74,16 +79,27 @@ def _serve(settings: config.Settings, args: argparse.Namespace) -> int:
     from feedsvc.web import create_app
 
     store = Store(settings.database_url)
+    recovery.release_dead_leases(store, refresh.OWNER)
     static.write(settings, store, [s.name for s in settings.sources])  # when publish_dir is set
-    app = create_app(settings, store)
-    jobs = None if args.no_scheduler else scheduler.build(settings, store)
+    refresher = Refresher(settings, store)
+    app = create_app(settings, store, refresher)
+    jobs = None if args.no_scheduler else scheduler.build(settings, store, refresher=refresher)
+    reloader = Reloader(args.config, refresher, jobs, on_swap=lambda new: app.config.update(FEEDSVC_SETTINGS=new))
+    app.config.update(FEEDSVC_SCHEDULER=jobs, FEEDSVC_RELOADER=reloader)
     server = create_server(app, host=settings.bind_host, port=settings.bind_port, threads=settings.threads)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise SystemExit(0)  # waitress's loop catches it and shuts its workers down
 
+    def reload(signum: int, frame: FrameType | None) -> None:
+        try:
+            reloader.reload()
+        except FeedsvcError as exc:
+            log.error("SIGHUP: config not reloaded: %s", exc)
+
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGHUP, reload)
     if jobs is not None:
         jobs.start()
     log.info(
@@ -97,9 +113,7 @@ def _serve(settings: config.Settings, args: argparse.Namespace) -> int:
     try:
         server.run()
     finally:
-        log.info("stopping: waiting for running refreshes")
-        if jobs is not None:
-            jobs.shutdown(wait=True)
+        _stop_refreshing(jobs, refresher)
         store.close()
         log.info("stopped")
     return 0
@@ -108,14 +122,24 @@ def _serve(settings: config.Settings, args: argparse.Namespace) -> int:
 def _worker(settings: config.Settings, args: argparse.Namespace) -> int:
     """The scheduler alone: refreshes due sources (shared with other instances) until SIGTERM or Ctrl-C."""
     store = Store(settings.database_url)
-    jobs = scheduler.build(settings, store)
+    recovery.release_dead_leases(store, refresh.OWNER)
+    refresher = Refresher(settings, store)
+    jobs = scheduler.build(settings, store, refresher=refresher)
+    reloader = Reloader(args.config, refresher, jobs)
     stopping = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
         stopping.set()
 
+    def reload(signum: int, frame: FrameType | None) -> None:
+        try:
+            reloader.reload()
+        except FeedsvcError as exc:
+            log.error("SIGHUP: config not reloaded: %s", exc)
+
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGHUP, reload)
     jobs.start()
     log.info(
         "worker refreshing %d source(s) as %s (database %s)",
@@ -127,11 +151,23 @@ def _worker(settings: config.Settings, args: argparse.Namespace) -> int:
         while not stopping.wait(1.0):
             pass
     finally:
-        log.info("stopping: waiting for running refreshes")
-        jobs.shutdown(wait=True)
+        _stop_refreshing(jobs, refresher)
         store.close()
         log.info("stopped")
     return 0
+
+
+def _stop_refreshing(jobs: BackgroundScheduler | None, refresher: Refresher) -> None:
+    """Stop scheduling; let running refreshes finish within ``shutdown_grace``, else exit 1 at once."""
+    grace = refresher.settings.shutdown_grace.total_seconds()
+    log.info("stopping: waiting up to %g s for running refreshes", grace)
+    if jobs is not None:
+        jobs.shutdown(wait=False)
+    if not refresher.wait_idle(grace):
+        # a refresh that would not end: its transaction rolls back, its lease is freed at the next start
+        log.error("stopped with refreshes still running: %s", ", ".join(refresher.running()))
+        logging.shutdown()
+        os._exit(1)
 
 
 def _refresh(settings: config.Settings, args: argparse.Namespace) -> int:

@@ -73,6 +73,11 @@ class Settings:
     sources: tuple[Source, ...] = field(default_factory=tuple)
     hub: str | None = None  # WebSub hub: advertised in every feed, pinged when a feed changes
     publish_dir: Path | None = None  # every feed also written here as a static file
+    workers: int = 4  # scheduler threads: refreshes running at once
+    host_gap: timedelta = timedelta(seconds=1)  # between two requests to one host
+    max_backoff: timedelta = timedelta(hours=6)  # longest wait after repeated failures
+    manual_refresh_gap: timedelta = timedelta(seconds=10)  # between two manual refreshes of one source
+    shutdown_grace: timedelta = timedelta(seconds=30)  # how long SIGTERM waits for running refreshes
 
     def source(self, name: str) -> Source | None:
         return next((s for s in self.sources if s.name == name), None)
@@ -100,18 +105,7 @@ def parse(raw: dict[str, Any], base_dir: Path, environ: Any) -> Settings:
     _only(
         service,
         "service.",
-        {
-            "bind",
-            "data_dir",
-            "database_url",
-            "base_url",
-            "refresh_token_env",
-            "threads",
-            "lease",
-            "min_interval",
-            "hub",
-            "publish_dir",
-        },
+        set(SERVICE_KEYS),
     )
     host, port = _bind(_get(service, "service.bind", str, "127.0.0.1:8080"))
     data_dir = base_dir / _get(service, "service.data_dir", str, "data")
@@ -154,7 +148,43 @@ def parse(raw: dict[str, Any], base_dir: Path, environ: Any) -> Settings:
         sources=sources,
         hub=hub,
         publish_dir=None if publish_dir is None else base_dir / publish_dir,
+        **_service_extra(service),
     )
+
+
+_SERVICE_EXTRA = ("workers", "host_gap", "max_backoff", "manual_refresh_gap", "shutdown_grace")
+SERVICE_KEYS = (
+    "bind",
+    "data_dir",
+    "database_url",
+    "base_url",
+    "refresh_token_env",
+    "threads",
+    "lease",
+    "min_interval",
+    "hub",
+    "publish_dir",
+    *_SERVICE_EXTRA,
+)
+
+
+def _service_extra(service: dict[str, Any]) -> dict[str, Any]:
+    """The scheduling and politeness settings of [service]."""
+    workers = _get(service, "service.workers", int, 4)
+    if not 1 <= workers <= 64:
+        raise ConfigError(f"service.workers: expected 1..64, got {workers}")
+    durations = {
+        key: _duration(_get(service, f"service.{key}", str, default), f"service.{key}", allow_zero=True)
+        for key, default in (
+            ("host_gap", "1s"),
+            ("max_backoff", "6h"),
+            ("manual_refresh_gap", "10s"),
+            ("shutdown_grace", "30s"),
+        )
+    }
+    if durations["max_backoff"] < timedelta(minutes=1):
+        raise ConfigError(f"service.max_backoff: at least 1m, got {durations['max_backoff']}")
+    return {"workers": workers, **durations}
 
 
 def _source(item: Any, index: int, base_dir: Path, min_interval: timedelta, lease: timedelta | None) -> Source:
@@ -267,12 +297,12 @@ def _bind(value: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
-def _duration(value: str, path: str) -> timedelta:
+def _duration(value: str, path: str, allow_zero: bool = False) -> timedelta:
     match = _DURATION.match(value.strip())
     if not match:
         raise ConfigError(f"{path}: expected a duration like '30m', '1h' or '1d', got {value!r}")
     duration = timedelta(**{_UNITS[match[2]]: int(match[1])})
-    if not duration:
+    if not duration and not allow_zero:
         raise ConfigError(f"{path}: must be positive, got {value!r}")
     return duration
 

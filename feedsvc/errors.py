@@ -8,6 +8,7 @@
      │    ├── HTTPStatusError
      │    └── DecodeError     bytes that are not text in any honest encoding
      ├── ExtractError         the page has no posts in the expected layout
+     │    └── LayoutChanged   far fewer posts than usual (error/block page, redesign)
      ├── StoreError           the database refused or is unreachable
      └── PublishError         a static feed file could not be written to publish_dir
 
@@ -21,6 +22,8 @@ from __future__ import annotations
 class FeedsvcError(Exception):
     """Base of every error feedsvc raises on purpose."""
 
+    kind = "error"  # one word for logs, metrics and the status API
+
 
 class ConfigError(FeedsvcError):
     """The configuration is invalid: ``ConfigError("sources.kexue.timezone: unknown zone 'X'")``."""
@@ -29,17 +32,25 @@ class ConfigError(FeedsvcError):
 class FetchError(FeedsvcError):
     """The snapshot page could not be fetched."""
 
+    kind = "fetch"
+
 
 class FetchTimeout(FetchError):
     """The site did not answer in time."""
+
+    kind = "timeout"
 
 
 class TooLarge(FetchError):
     """The body is larger than the configured cap."""
 
+    kind = "too-large"
+
 
 class HTTPStatusError(FetchError):
     """The site answered with an error status."""
+
+    kind = "http"
 
     def __init__(self, message: str, status: int, retry_after: float | None = None) -> None:
         super().__init__(message)
@@ -50,14 +61,28 @@ class HTTPStatusError(FetchError):
 class DecodeError(FetchError):
     """The body cannot be decoded to text without guessing wrong."""
 
+    kind = "decode"
+
 
 class ExtractError(FeedsvcError):
     """The snapshot does not hold posts in the expected layout."""
+
+    kind = "extract"
+
+
+class LayoutChanged(ExtractError):
+    """The page shows far fewer posts than usual: an error, block or login page, or a redesign."""
+
+    kind = "layout-change"
 
 
 class StoreError(FeedsvcError):
     """The store cannot be read or written."""
 
+    kind = "store"
+
 
 class PublishError(FeedsvcError):
     """A feed could not be written to ``publish_dir``."""
+
+    kind = "publish"

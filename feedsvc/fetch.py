@@ -7,19 +7,47 @@ Modified to the remembered validators, and raises a ``FetchError`` otherwise.
 from __future__ import annotations
 
 import codecs
+import http.client
 import re
+import socket
+import time
 from datetime import datetime
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
 import requests
+import urllib3
 from charset_normalizer import from_bytes
+from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import ConnectionPool
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    IncompleteRead,
+    InvalidHeader,
+    MaxRetryError,
+    NameResolutionError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+    ResponseError,
+)
+from urllib3.response import BaseHTTPResponse
+from urllib3.util.retry import Retry
 
 from feedsvc import __version__
 from feedsvc.config import Source
 from feedsvc.errors import DecodeError, FetchError, FetchTimeout, HTTPStatusError, TooLarge
 from feedsvc.model import Snapshot, Validators
+from feedsvc.politeness import HostGate
 
 USER_AGENT = f"feedsvc/{__version__} (+https://github.com/feedsvc/feedsvc)"
+ACCEPT_ENCODING = "gzip, deflate, br"  # br needs the brotli package (a dependency)
+RETRIES = 2  # more attempts after the first, for connection errors, 5xx and 429
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+RETRY_BACKOFF = 0.25  # seconds; urllib3 waits 0, 0.5, 1, ... between attempts
+MAX_INLINE_WAIT = 10.0  # longest Retry-After (or backoff) slept inside one refresh
+MAX_REDIRECTS = 5
 _CHUNK = 64 * 1024
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]{1,40})""", re.IGNORECASE)
 # What browsers decode these labels as (WHATWG Encoding): supersets of the declared charset.
@@ -30,10 +58,17 @@ _BROWSER_ENCODINGS = {
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
-def get(source: Source, validators: Validators, now: datetime) -> Snapshot | None:
-    """The source's page now; ``None`` when unchanged since ``validators``."""
+def get(
+    source: Source, validators: Validators, now: datetime, gate: HostGate | None = None
+) -> Snapshot | None:
+    """The source's page now; ``None`` when unchanged since ``validators``.
+
+    ``gate``, when given, spaces requests to one host (see ``politeness.HostGate``).
+    """
     if source.is_local:
         return _read_file(source, now)
+    if gate is not None:
+        gate.wait(source.url)
     return _download(source, validators, now)
 
 
@@ -50,34 +85,88 @@ def _read_file(source: Source, now: datetime) -> Snapshot:
     return Snapshot(url=path.as_uri(), text=decode(body, None), media_type=media_type, fetched_at=now)
 
 
+class _Retry(Retry):
+    """urllib3's Retry, except that a Retry-After longer than ``MAX_INLINE_WAIT`` ends the attempt.
+
+    The refresh then fails with the site's Retry-After recorded, and the per-source backoff
+    honours it, instead of a worker sleeping for an hour.
+    """
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
+        if response is not None:
+            wait = self.get_retry_after(response)
+            if wait is not None and wait > MAX_INLINE_WAIT:
+                raise MaxRetryError(_pool, url or "", ResponseError(f"Retry-After {wait:g} s"))  # type: ignore[arg-type]
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+def _session() -> requests.Session:
+    """A session that retries connection errors, 5xx and 429 with backoff, honouring Retry-After."""
+    retry = _Retry(
+        total=RETRIES + 1,
+        connect=RETRIES,
+        read=1,
+        status=RETRIES,
+        other=0,
+        redirect=False,  # requests follows redirects itself, up to max_redirects
+        allowed_methods=frozenset({"GET"}),
+        status_forcelist=RETRY_STATUSES,
+        backoff_factor=RETRY_BACKOFF,
+        backoff_max=MAX_INLINE_WAIT,
+        respect_retry_after_header=True,
+        raise_on_status=False,  # the last answer comes back; its status becomes an HTTPStatusError
+    )
+    session = requests.Session()
+    session.max_redirects = MAX_REDIRECTS
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
 def _download(source: Source, validators: Validators, now: datetime) -> Snapshot | None:
-    headers = {"User-Agent": USER_AGENT, "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.5"}
+    headers = {
+        "User-Agent": USER_AGENT,
+        "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.5",
+        "Accept-Encoding": ACCEPT_ENCODING,
+    }
     if validators.etag:
         headers["If-None-Match"] = validators.etag
     if validators.last_modified:
         headers["If-Modified-Since"] = validators.last_modified
+    deadline = time.monotonic() + source.timeout * (RETRIES + 2)
     try:
-        with requests.get(
-            source.url, headers=headers, timeout=(min(10.0, source.timeout), source.timeout), stream=True
-        ) as response:
+        with (
+            _session() as session,
+            session.get(
+                source.url, headers=headers, timeout=(min(10.0, source.timeout), source.timeout), stream=True
+            ) as response,
+        ):
             if response.status_code == 304:
                 return None
             if response.status_code >= 400:
-                raise HTTPStatusError(
-                    f"{source.url}: HTTP {response.status_code} {response.reason or ''}".rstrip(),
-                    response.status_code,
-                )
-            body = _read_capped(response, source.max_bytes, source.url)
+                raise _status_error(source.url, response)
+            if response.status_code >= 300:
+                raise FetchError(f"{source.url}: HTTP {response.status_code} redirect without a usable Location")
+            body = _read_capped(response, source.max_bytes, source.url, deadline)
+            if not body.strip():
+                raise FetchError(f"{source.url}: the site answered {response.status_code} with an empty page")
             content_type = response.headers.get("Content-Type", "")
             final_url = response.url
             etag = response.headers.get("ETag")
             last_modified = response.headers.get("Last-Modified")
-    except requests.Timeout:
-        raise FetchTimeout(f"{source.url}: no answer within {source.timeout:g} s") from None
     except requests.TooManyRedirects:
-        raise FetchError(f"{source.url}: too many redirects") from None
-    except requests.RequestException as exc:
-        raise FetchError(f"{source.url}: {type(exc).__name__}: {exc}") from None
+        raise FetchError(f"{source.url}: more than {MAX_REDIRECTS} redirects (a redirect loop?)") from None
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+        raise _plain(source, exc) from None
     media, _, params = content_type.partition(";")
     media = media.strip().lower()
     if media not in ("text/html", "application/xhtml+xml", "text/plain", ""):
@@ -95,16 +184,75 @@ def _download(source: Source, validators: Validators, now: datetime) -> Snapshot
     )
 
 
-def _read_capped(response: requests.Response, max_bytes: int, url: str) -> bytes:
+def _status_error(url: str, response: requests.Response) -> HTTPStatusError:
+    retries = getattr(response.raw, "retries", None)
+    attempts = len(retries.history) + 1 if isinstance(retries, Retry) else 1
+    retry_after = _retry_after(response.headers.get("Retry-After"))
+    words = f"{url}: HTTP {response.status_code} {response.reason or ''}".rstrip()
+    if attempts > 1:
+        words += f" ({attempts} attempts)"
+    if retry_after is not None:
+        words += f"; the site asks to wait {retry_after:g} s (Retry-After)"
+    return HTTPStatusError(words, response.status_code, retry_after)
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(Retry().parse_retry_after(value)))
+    except (InvalidHeader, ValueError, TypeError):
+        return None
+
+
+def _plain(source: Source, exc: Exception) -> FetchError:
+    """The error in plain words, of the right kind, from the root cause requests wraps."""
+    url = source.url
+    chain: list[BaseException] = []
+    cause: BaseException | None = exc
+    while cause is not None and cause not in chain and len(chain) < 12:
+        chain.append(cause)
+        cause = getattr(cause, "reason", None) or cause.__cause__ or cause.__context__ or _first_arg(cause)
+    for kind, words in _CAUSES:
+        if any(isinstance(c, kind) for c in chain):
+            return FetchError(f"{url}: {words}")
+    timeouts = (requests.Timeout, ReadTimeoutError, ConnectTimeoutError, TimeoutError)
+    if any(isinstance(c, timeouts) and not isinstance(c, NewConnectionError) for c in chain):
+        return FetchTimeout(f"{url}: no answer within {source.timeout:g} s")
+    return FetchError(f"{url}: {type(exc).__name__}: {exc}")
+
+
+def _first_arg(exc: BaseException) -> BaseException | None:
+    """The first exception among ``exc.args`` (urllib3's ProtocolError carries its cause there)."""
+    return next((arg for arg in exc.args if isinstance(arg, BaseException)), None)
+
+
+_CAUSES: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str], ...] = (
+    (ConnectionRefusedError, "connection refused: the site is down or not listening"),
+    (ConnectionResetError, "the site reset the connection"),
+    (socket.gaierror, "host name not found (DNS)"),
+    ((IncompleteRead, http.client.IncompleteRead), "the connection closed before the whole page arrived"),
+    (ProtocolError, "the connection broke off while the page was sent"),
+    (NameResolutionError, "host name not found (DNS)"),
+    (requests.exceptions.SSLError, "TLS/SSL error"),
+    (NewConnectionError, "cannot connect to the site"),
+)
+
+
+def _read_capped(response: requests.Response, max_bytes: int, url: str, deadline: float) -> bytes:
+    started = time.monotonic()
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise TooLarge(f"{url}: {declared} bytes declared, more than the {max_bytes} allowed")
     chunks: list[bytes] = []
     total = 0
-    for chunk in response.iter_content(_CHUNK):
+    while chunk := response.raw.read1(_CHUNK, decode_content=True):  # what has arrived: a trickle can't hide
         total += len(chunk)
         if total > max_bytes:
             raise TooLarge(f"{url}: more than the {max_bytes} bytes allowed")
+        if time.monotonic() > deadline:
+            waited = time.monotonic() - started
+            raise FetchTimeout(f"{url}: the page was still arriving after {waited:.1f} s (a trickle)")
         chunks.append(chunk)
     return b"".join(chunks)
 

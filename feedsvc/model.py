@@ -159,6 +159,7 @@ class SourceStatus:
     error: str | None = None
     posts_on_page: int | None = None
     validators: Validators | None = None  # new validators after a successful fetch
+    retry_after: datetime | None = None  # the site asked (Retry-After) not to be polled before this
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +175,8 @@ class SourceState:
     entries_stored: int = 0
     version: int = 0  # bumps whenever the source's entries change
     icon: str | None = None  # absolute URL of the site's icon or logo, when its page names one
+    retry_after_until: datetime | None = None  # the site's Retry-After, when it sent one
+    recent_posts: tuple[int, ...] = ()  # posts on the latest pages read, oldest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +190,23 @@ class RefreshResult:
     not_modified: bool = False
     busy: bool = False  # another refresh of this source holds the lease; nothing was done
     error: str | None = None
+    error_kind: str | None = None  # "timeout", "http", "too-large", "layout-change", ... when it failed
+    deferred_until: datetime | None = None  # set when the source is backing off: nothing was fetched
+    not_due: bool = False  # a scheduled check found the source refreshed within its interval: nothing done
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def outcome(self) -> str:
+        """One word for logs and metrics: ok, not-modified, deferred, busy, or the kind of error."""
+        if self.busy:
+            return "busy"
+        if self.deferred_until is not None:
+            return "deferred"
+        if self.not_due:
+            return "not-due"
+        if self.error is not None:
+            return self.error_kind or "error"
+        return "not-modified" if self.not_modified else "ok"

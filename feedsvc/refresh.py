@@ -1,10 +1,10 @@
 """One refresh of one source: the only place the steps meet.
 
-    store.claim -> fetch.get -> extract.posts -> differ.diff -> store.apply
+    store.claim -> fetch.get -> extract.posts -> guard.problem -> differ.diff -> store.apply
     (the claim is renewed by ``leases.kept`` until the refresh ends, then released)
 
-Called by the scheduler job, the refresh endpoint and ``feedsvc refresh`` alike.
-Failures become data (``RefreshResult.error`` and the source's status); nothing raises.
+Called by the scheduler (through the ``Refresher``), the refresh endpoint and ``feedsvc refresh``
+alike. Failures become data (``RefreshResult.error`` and the source's status); nothing raises.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from feedsvc import differ, extract, fetch, icon, leases
+from feedsvc import backoff, differ, extract, fetch, guard, icon, leases
 from feedsvc.config import Source
-from feedsvc.errors import FeedsvcError, StoreError
+from feedsvc.errors import FeedsvcError, LayoutChanged, StoreError
 from feedsvc.model import Diff, RefreshResult, SourceStatus, Validators
+from feedsvc.politeness import HostGate
 from feedsvc.store import Store
 
 log = logging.getLogger("feedsvc.refresh")
@@ -30,71 +31,99 @@ log = logging.getLogger("feedsvc.refresh")
 OWNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 _runs = itertools.count(1)
 
-# Called after a refresh that added or changed entries, still under the lease (publish.after_refresh).
-Notify = Callable[[Source, RefreshResult], None]
+Notify = Callable[["Source", RefreshResult], None]
+"""Called after a refresh that added or changed entries, still under the lease (publish.after_refresh)."""
 
-
-def _run_owner() -> str:
-    """The lease owner of one run: the process's name and a run number, so that two runs in one
-    process (the scheduler's and a manual one) exclude each other as runs in two instances do."""
-    return f"{OWNER}:{next(_runs)}"
+Observer = Callable[[RefreshResult, float], None]
+"""Told of every refresh that ran, with its duration in seconds (metrics)."""
 
 
 def run(
-    store: Store, source: Source, now: datetime, owner: str | None = None, notify: Notify | None = None
+    store: Store,
+    source: Source,
+    now: datetime,
+    owner: str | None = None,
+    *,
+    scheduled: bool = False,
+    gate: HostGate | None = None,
+    max_backoff: timedelta = backoff.DEFAULT_CAP,
+    observe: Observer | None = None,
+    notify: Notify | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> RefreshResult:
-    """Refresh ``source`` once, as of ``now``, due or not; never raises for a bad page or a dead site.
+    """Refresh ``source`` once, as of ``now``; never raises for a bad page or a dead site.
 
-    ``notify`` runs when entries were added or changed, still under the lease (so two
-    publications of one source never interleave); what it raises is logged.
+    A manual run (``scheduled=False``) refreshes now unless another run holds the source (busy).
+    A scheduled run refreshes only when the source is due: not backing off after failures
+    (``deferred_until``) and attempted by no instance sharing the database within its interval
+    (``not_due``), so however many instances there are, each source is refreshed once per
+    interval in total. ``notify`` runs when entries were added or changed, under the lease.
+    With a ``clock``, the refresh is dated when the request goes out, not when it was asked for
+    (the claim may wait for the database, the request for the host gap): the next instance then
+    counts the interval from the fetch.
     """
-    owner = owner or _run_owner()
-    if not store.claim(source.name, owner, now, source.lease_length):
-        return RefreshResult(source.name, busy=True, error="a refresh of this source is already running")
-    return _run_claimed(store, source, now, owner, notify)
-
-
-def run_if_due(
-    store: Store, source: Source, now: datetime, owner: str | None = None, notify: Notify | None = None
-) -> RefreshResult | None:
-    """The scheduler's refresh: only if no instance attempted ``source`` within its interval and none holds it.
-
-    ``None`` when there was nothing to do. However many instances share the database, each source
-    is refreshed once per interval in total; an instance that dies mid-refresh holds the source
-    only until its lease expires, then the next instance to check takes it over. A database that
-    cannot be reached is logged and the source checked again next time: nothing reaches the scheduler.
-    """
-    owner = owner or _run_owner()
+    owner = owner or f"{OWNER}:{next(_runs)}"  # two runs in one process exclude each other too
+    due_if_not_since = None
+    if scheduled:
+        try:
+            allowed = backoff.next_allowed(store.state(source.name), source.interval, max_backoff)
+        except StoreError as exc:
+            log.warning("cannot check whether %s is due: %s", source.name, exc)
+            return RefreshResult(source.name, not_due=True)
+        if allowed is not None and now < allowed:
+            log.debug("refresh source=%s outcome=deferred until=%s", source.name, allowed.isoformat())
+            return RefreshResult(source.name, deferred_until=allowed)
+        due_if_not_since = now - source.interval
     try:
-        claimed = store.claim(source.name, owner, now, source.lease_length, due_if_not_since=now - source.interval)
+        claimed = store.claim(source.name, owner, clock or now, source.lease_length, due_if_not_since=due_if_not_since)
     except StoreError as exc:
-        log.warning("cannot check whether %s is due: %s", source.name, exc)
-        return None
+        log.warning("cannot claim %s: %s", source.name, exc)
+        return RefreshResult(source.name, busy=True, error=f"the store cannot be reached: {exc}", error_kind="store")
     if not claimed:
-        return None
-    return _run_claimed(store, source, now, owner, notify)
-
-
-def _run_claimed(store: Store, source: Source, now: datetime, owner: str, notify: Notify | None) -> RefreshResult:
+        if scheduled:
+            return RefreshResult(source.name, not_due=True)
+        return RefreshResult(
+            source.name, busy=True, error="a refresh of this source is already running", error_kind="busy"
+        )
     started = time.perf_counter()
     try:
         with leases.kept(store, source.name, owner, source.lease_length):
+            if gate is not None and not source.is_local:
+                gate.wait(source.url)  # under the lease: the attempt is dated after the wait
+            if clock is not None:
+                now = max(now, clock())
             result = _refresh(store, source, now)
             if notify is not None and (result.new or result.changed):
                 _notify(notify, source, result)
     finally:
         _release(store, source.name, owner)
+    duration = time.perf_counter() - started
     log.info(
         "refresh source=%s outcome=%s new=%d changed=%d seen=%d duration_ms=%.1f%s",
         source.name,
-        "not-modified" if result.not_modified else ("ok" if result.ok else "error"),
+        result.outcome,
         result.new,
         result.changed,
         result.seen,
-        (time.perf_counter() - started) * 1000,
+        duration * 1000,
         f" error={result.error!r}" if result.error else "",
     )
+    if observe is not None:
+        observe(result, duration)
     return result
+
+
+def run_if_due(
+    store: Store,
+    source: Source,
+    now: datetime,
+    owner: str | None = None,
+    notify: Notify | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> RefreshResult | None:
+    """``run(scheduled=True)`` outside the ``Refresher`` (tools, tests): None when nothing was due."""
+    result = run(store, source, now, owner, scheduled=True, notify=notify, clock=clock)
+    return None if result.not_due or result.deferred_until is not None else result
 
 
 def _release(store: Store, source: str, owner: str) -> None:
@@ -105,12 +134,17 @@ def _release(store: Store, source: str, owner: str) -> None:
 
 
 def _refresh(store: Store, source: Source, now: datetime) -> RefreshResult:
+    seen: int | None = None
     try:
         snapshot = fetch.get(source, store.validators(source.name), now)
         if snapshot is None:
             store.apply(source.name, Diff(), SourceStatus(now, ok=True), keep=source.keep)
             return RefreshResult(source.name, not_modified=True)
         posts = extract.posts(snapshot, source.layout, selectors=source.selectors, zone=source.zone)
+        seen = len(posts)
+        problem = guard.problem(seen, store.state(source.name).recent_posts)
+        if problem is not None:
+            raise LayoutChanged(problem)
         if snapshot.media_type == "text/html":
             store.set_icon(source.name, icon.find(snapshot.text, snapshot.url))
         diff = differ.diff(store.known(source.name), posts, seen_at=now, zone=source.zone, source=source.name)
@@ -119,10 +153,12 @@ def _refresh(store: Store, source: Source, now: datetime) -> RefreshResult:
         store.apply(source.name, diff, status, keep=source.keep)
         return RefreshResult(source.name, new=len(diff.new), changed=len(diff.changed), seen=diff.seen)
     except FeedsvcError as exc:
-        return _failed(store, source, now, str(exc))
+        retry_after = getattr(exc, "retry_after", None)
+        until = now + timedelta(seconds=retry_after) if retry_after else None
+        return _failed(store, source, now, str(exc), exc.kind, seen, until)
     except Exception as exc:  # a bug must not stop the scheduler: record it and go on
         log.exception("refresh of %s failed unexpectedly", source.name)
-        return _failed(store, source, now, f"internal error: {type(exc).__name__}: {exc}")
+        return _failed(store, source, now, f"internal error: {type(exc).__name__}: {exc}", "internal", None, None)
 
 
 def _notify(notify: Notify, source: Source, result: RefreshResult) -> None:
@@ -132,9 +168,18 @@ def _notify(notify: Notify, source: Source, result: RefreshResult) -> None:
         log.exception("publishing the refresh of %s failed", source.name)
 
 
-def _failed(store: Store, source: Source, now: datetime, error: str) -> RefreshResult:
+def _failed(
+    store: Store,
+    source: Source,
+    now: datetime,
+    error: str,
+    kind: str,
+    seen: int | None,
+    retry_after: datetime | None,
+) -> RefreshResult:
+    status = SourceStatus(now, ok=False, error=error, posts_on_page=seen, retry_after=retry_after)
     try:
-        store.apply(source.name, Diff(), SourceStatus(now, ok=False, error=error), keep=source.keep)
+        store.apply(source.name, Diff(), status, keep=source.keep)
     except FeedsvcError:
         log.exception("cannot record the failed refresh of %s", source.name)
-    return RefreshResult(source.name, error=error)
+    return RefreshResult(source.name, seen=seen or 0, error=error, error_kind=kind)

@@ -1,7 +1,13 @@
-"""The background scheduler: one job per source whose body is just ``refresh.run_if_due``.
+"""The background scheduler: one job per source whose body is just a scheduled refresh.
 
-The job checks a source every tenth of its interval (at most every minute) and refreshes it when
-it is due, so instances sharing one database refresh each source once per interval in total.
+Each job checks its source every tenth of its interval (between 0.5 s and a minute) and refreshes
+it when it is due (``refresh.run(scheduled=True)``: not backing off, and attempted by no instance
+sharing the database within its interval), so instances sharing one database refresh each source
+once per interval in total, and one that dies is replaced within its lease plus one check.
+Jobs go through the ``Refresher`` (one run per source at a time, failure backoff, host gap).
+A bounded pool of ``workers`` threads runs them; jitter spreads sources on the same interval;
+``coalesce`` turns the checks missed while the machine slept into one.
+``sync`` adds, reschedules and removes jobs when the config is reloaded.
 """
 
 from __future__ import annotations
@@ -10,39 +16,55 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from feedsvc import publish, refresh
 from feedsvc.config import Settings, Source
+from feedsvc.refresher import Refresher
 from feedsvc.store import Store
 
-WORKERS = 4
+WORKERS = 4  # default; [service] workers
 MAX_JITTER = timedelta(minutes=5)
 MIN_CHECK = timedelta(seconds=0.5)
 MAX_CHECK = timedelta(minutes=1)
 
 
-def build(settings: Settings, store: Store, first_run_in: timedelta = timedelta(seconds=1)) -> BackgroundScheduler:
+def build(
+    settings: Settings,
+    store: Store,
+    first_run_in: timedelta = timedelta(seconds=1),
+    refresher: Refresher | None = None,
+) -> BackgroundScheduler:
     """A scheduler (not started) refreshing every source on its interval, the first time soon."""
+    refresher = refresher or Refresher(settings, store)
     scheduler = BackgroundScheduler(
-        executors={"default": ThreadPoolExecutor(WORKERS)},
+        executors={"default": ThreadPoolExecutor(settings.workers or WORKERS)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         timezone=UTC,
     )
     first = datetime.now(UTC) + first_run_in
-    notify = publish.after_refresh(settings, store)
     for source in settings.sources:
-        every = check_every(source)
-        jitter = min(every / 2, MAX_JITTER)
-        scheduler.add_job(
-            _job,
-            IntervalTrigger(seconds=every.total_seconds(), jitter=jitter.total_seconds(), timezone=UTC),
-            args=(store, source, notify),
-            id=source.name,
-            name=f"refresh {source.name}",
-            next_run_time=first,
-        )
+        _add(scheduler, refresher, source, first)
     return scheduler
+
+
+def sync(scheduler: BaseScheduler, refresher: Refresher, settings: Settings) -> tuple[list[str], list[str]]:
+    """Make the jobs match ``settings``: add new sources (run soon), reschedule changed intervals,
+    remove dropped sources. Returns (added, removed) source names."""
+    wanted = {source.name: source for source in settings.sources}
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    removed = sorted(set(jobs) - set(wanted))
+    for name in removed:
+        scheduler.remove_job(name)
+    added = sorted(set(wanted) - set(jobs))
+    soon = datetime.now(UTC) + timedelta(seconds=1)
+    for name in added:
+        _add(scheduler, refresher, wanted[name], soon)
+    for name in set(wanted) & set(jobs):
+        trigger = jobs[name].trigger
+        if isinstance(trigger, IntervalTrigger) and trigger.interval != check_every(wanted[name]):
+            scheduler.reschedule_job(name, trigger=_trigger(wanted[name]))
+    return added, removed
 
 
 def check_every(source: Source) -> timedelta:
@@ -50,5 +72,23 @@ def check_every(source: Source) -> timedelta:
     return max(MIN_CHECK, min(source.interval / 10, MAX_CHECK))
 
 
-def _job(store: Store, source: Source, notify: refresh.Notify | None = None) -> None:
-    refresh.run_if_due(store, source, datetime.now(UTC), notify=notify)
+def _trigger(source: Source) -> IntervalTrigger:
+    every = check_every(source)
+    jitter = min(every / 2, MAX_JITTER)
+    return IntervalTrigger(seconds=every.total_seconds(), jitter=jitter.total_seconds(), timezone=UTC)
+
+
+def _add(scheduler: BaseScheduler, refresher: Refresher, source: Source, first: datetime) -> None:
+    scheduler.add_job(
+        _job,
+        _trigger(source),
+        args=(refresher, source.name),
+        id=source.name,
+        name=f"refresh {source.name}",
+        next_run_time=first,
+        replace_existing=True,
+    )
+
+
+def _job(refresher: Refresher, name: str) -> None:
+    refresher.scheduled(name)

@@ -77,7 +77,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def write_config(directory: Path, port: int, sources: str) -> Path:
+# Tests refresh one local host many times in a row: no politeness gaps unless a test asks for them.
+NO_GAPS = 'manual_refresh_gap = "0s"\nhost_gap = "0s"'
+
+
+def write_config(directory: Path, port: int, sources: str, service: str = NO_GAPS) -> Path:
     path = directory / "feedsvc.toml"
     path.write_text(
         f"""
@@ -86,6 +90,7 @@ bind = "127.0.0.1:{port}"
 data_dir = "data"
 base_url = "http://127.0.0.1:{port}"
 refresh_token_env = "FEEDSVC_TEST_TOKEN"
+{service}
 {sources}
 """,
         encoding="utf-8",

@@ -163,6 +163,18 @@ def _categories_html_summaries_and_icons(conn: Connection) -> None:
     for table, column, definition in added:
         if column not in {c["name"] for c in inspector.get_columns(table)}:
             conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+source_health = Table(
+    "source_health",
+    metadata,
+    Column("name", Text, ForeignKey("sources.name", ondelete="CASCADE"), primary_key=True),
+    Column("retry_after_until", UTCDateTime()),  # the site asked (Retry-After) not to be polled before
+    Column("recent_posts", Text, nullable=False, default="[]"),  # JSON: posts on the latest pages, oldest first
+)
+
+
+def _create_source_health(conn: Connection) -> None:
+    """Migration: source_health, what failure backoff and the layout-change guard remember per source."""
+    metadata.create_all(conn, tables=[source_health], checkfirst=True)
 
 
 Migration = Callable[[Connection], None]
@@ -170,6 +182,7 @@ Migration = Callable[[Connection], None]
 MIGRATIONS: list[Migration] = [
     _create_tables,
     _categories_html_summaries_and_icons,
+    _create_source_health,
 ]
 
 

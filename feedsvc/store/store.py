@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -41,9 +42,10 @@ from feedsvc.model import (
     SourceStatus,
     Validators,
 )
-from feedsvc.store.schema import WRITE_OPTION, entries, listings, migrate, sources, tombstones
+from feedsvc.store.schema import WRITE_OPTION, entries, listings, migrate, source_health, sources, tombstones
 
 LISTINGS_KEPT = 50  # per source, newest by fetched_at
+RECENT_POSTS_KEPT = 5  # posts-on-page counts remembered per source for the layout-change guard
 SQLITE_BUSY_TIMEOUT_MS = 5000
 _CHUNK = 500  # identities per IN (...) list
 
@@ -193,7 +195,16 @@ class Store:
             rows = {row.name: row for row in conn.execute(select(sources).where(sources.c.name.in_(wanted)))}
             counted = select(entries.c.source, func.count()).where(entries.c.source.in_(wanted))
             counts: dict[str, int] = {name: n for name, n in conn.execute(counted.group_by(entries.c.source))}
-        return [_state(name, rows.get(name), counts.get(name, 0)) for name in names]
+            health = {
+                row.name: row for row in conn.execute(select(source_health).where(source_health.c.name.in_(wanted)))
+            }
+        return [_with_health(_state(name, rows.get(name), counts.get(name, 0)), health.get(name)) for name in names]
+
+    def leases(self) -> dict[str, str]:
+        """Who holds which source's lease (expired ones included): source name -> owner."""
+        with self._read("leases") as conn:
+            query = select(sources.c.name, sources.c.lease_owner).where(sources.c.lease_owner.is_not(None))
+            return {row.name: row.lease_owner for row in conn.execute(query)}
 
     def ping(self) -> bool:
         """True when the database answers ``SELECT 1``."""
@@ -215,6 +226,7 @@ class Store:
         with self._write("apply", source) as conn:
             _ensure_source(conn, source)
             _record_status(conn, source, status)
+            _record_health(conn, source, status)
             if not status.ok:
                 return
             touched = _write_entries(conn, source, (*diff.new, *diff.changed))
@@ -225,20 +237,29 @@ class Store:
                 conn.execute(update(sources).where(sources.c.name == source).values(version=sources.c.version + 1))
 
     def claim(
-        self, source: str, owner: str, now: datetime, lease: timedelta, due_if_not_since: datetime | None = None
+        self,
+        source: str,
+        owner: str,
+        now: datetime | Callable[[], datetime],
+        lease: timedelta,
+        due_if_not_since: datetime | None = None,
     ) -> bool:
         """Take the source's lease until ``now + lease`` if it is free, expired or already ``owner``'s.
 
         With ``due_if_not_since``, only when the source is also due: no refresh, by any instance,
         was attempted after that time. One conditional UPDATE: of several instances, one wins.
+        ``now`` may be a clock, read once the write transaction has begun: a claim that waited for
+        the database then still gets a whole lease, not one that expired while it waited.
         """
-        conditions = [
-            sources.c.name == source,
-            or_(sources.c.lease_owner.is_(None), sources.c.lease_until < now, sources.c.lease_owner == owner),
-        ]
-        if due_if_not_since is not None:
-            conditions.append(or_(sources.c.last_attempt.is_(None), sources.c.last_attempt <= due_if_not_since))
         with self._write("claim", source) as conn:
+            if callable(now):
+                now = now()
+            conditions = [
+                sources.c.name == source,
+                or_(sources.c.lease_owner.is_(None), sources.c.lease_until < now, sources.c.lease_owner == owner),
+            ]
+            if due_if_not_since is not None:
+                conditions.append(or_(sources.c.last_attempt.is_(None), sources.c.last_attempt <= due_if_not_since))
             _ensure_source(conn, source)
             result = conn.execute(update(sources).where(*conditions).values(lease_owner=owner, lease_until=now + lease))
             return result.rowcount == 1
@@ -303,6 +324,19 @@ def _record_status(conn: Connection, source: str, status: SourceStatus) -> None:
             "consecutive_failures": sources.c.consecutive_failures + 1,
         }
     conn.execute(update(sources).where(sources.c.name == source).values(values))
+
+
+def _record_health(conn: Connection, source: str, status: SourceStatus) -> None:
+    """The site's Retry-After, and the posts-on-page count of any page read (guarded ones too)."""
+    row = conn.execute(select(source_health).where(source_health.c.name == source)).one_or_none()
+    recent: list[int] = [] if row is None else json.loads(row.recent_posts)
+    if status.posts_on_page is not None:
+        recent = [*recent, status.posts_on_page][-RECENT_POSTS_KEPT:]
+    values = {"retry_after_until": status.retry_after, "recent_posts": json.dumps(recent)}
+    if row is None:
+        conn.execute(insert(source_health).values(name=source, **values))
+    else:
+        conn.execute(update(source_health).where(source_health.c.name == source).values(values))
 
 
 def _write_entries(conn: Connection, source: str, given: Iterable[Entry]) -> int:
@@ -438,6 +472,13 @@ def _state(name: str, row: Row[Any] | None, stored: int) -> SourceState:
         version=row.version,
         icon=row.icon,
     )
+
+
+def _with_health(state: SourceState, row: Row[Any] | None) -> SourceState:
+    if row is None:
+        return state
+    recent = tuple(int(n) for n in json.loads(row.recent_posts))
+    return replace(state, retry_after_until=row.retry_after_until, recent_posts=recent)
 
 
 def _items_to_json(items: Sequence[ListingItem]) -> str:

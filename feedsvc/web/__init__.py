@@ -8,23 +8,24 @@ from __future__ import annotations
 
 from flask import Flask
 
-from feedsvc import publish
 from feedsvc.config import Settings
+from feedsvc.refresher import Refresher
 from feedsvc.store import Store
 from feedsvc.web.api import api
 from feedsvc.web.cache import FeedCache
 from feedsvc.web.feeds import feeds
 from feedsvc.web.pages import pages
+from feedsvc.web.status import init_app as init_status
 
 
-def create_app(settings: Settings, store: Store) -> Flask:
+def create_app(settings: Settings, store: Store, refresher: Refresher | None = None) -> Flask:
     app = Flask(__name__)
     app.config["FEEDSVC_SETTINGS"] = settings
     app.config["FEEDSVC_STORE"] = store
     app.config["FEEDSVC_FEED_CACHE"] = FeedCache(store, settings)
-    app.config["FEEDSVC_NOTIFY"] = publish.after_refresh(settings, store)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.register_blueprint(feeds)
     app.register_blueprint(api)
     app.register_blueprint(pages)
+    init_status(app, refresher or Refresher(settings, store))
     return app

@@ -1,39 +1,89 @@
-"""The JSON API: manual refresh of a source, bearer-token protected."""
+"""The JSON API, bearer-token protected: manual refresh of one or all sources, config reload."""
 
 from __future__ import annotations
 
 import hmac
-from datetime import UTC, datetime
+from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
-from feedsvc import refresh
 from feedsvc.config import Settings
-from feedsvc.store import Store
+from feedsvc.errors import ConfigError
+from feedsvc.model import RefreshResult
+from feedsvc.refresher import Refresher, TooSoon
+from feedsvc.reload import Reloader
 
 api = Blueprint("api", __name__, url_prefix="/api")
 
 
 @api.post("/sources/<name>/refresh")
 def refresh_source(name: str) -> tuple[Response, int]:
+    """Refresh now. A call while a refresh of the source runs in this process waits for it and
+    shares its result; 409 when another process holds the source; 429 sooner than the manual gap."""
     settings: Settings = current_app.config["FEEDSVC_SETTINGS"]
     _authorize(settings)
-    source = settings.source(name)
-    if source is None:
+    refresher: Refresher = current_app.config["FEEDSVC_REFRESHER"]
+    answer = refresher.manual(name)
+    if answer is None:
         abort(404, description=f"no source named {name!r}")
-    store: Store = current_app.config["FEEDSVC_STORE"]
-    result = refresh.run(store, source, datetime.now(UTC), notify=current_app.config.get("FEEDSVC_NOTIFY"))
+    return _answer(answer)
+
+
+@api.post("/refresh")
+def refresh_all() -> tuple[Response, int]:
+    """Refresh every source now (manual gap applies per source); 200 when none failed, else 502."""
+    settings: Settings = current_app.config["FEEDSVC_SETTINGS"]
+    _authorize(settings)
+    refresher: Refresher = current_app.config["FEEDSVC_REFRESHER"]
+    answers = [_answer(answer) for answer in refresher.manual_all()]
+    bodies = [response.get_json() | {"status": code} for response, code in answers]
+    failed = any(code == 502 for _, code in answers)
+    return jsonify({"sources": bodies}), 502 if failed else 200
+
+
+@api.post("/reload")
+def reload_config() -> tuple[Response, int]:
+    """Re-read the config file: sources are added, changed and removed without a restart."""
+    settings: Settings = current_app.config["FEEDSVC_SETTINGS"]
+    _authorize(settings)
+    reloader: Reloader | None = current_app.config.get("FEEDSVC_RELOADER")
+    if reloader is None:
+        return jsonify({"error": "this process was started without a config file to reload"}), 501
+    try:
+        report = reloader.reload()
+    except ConfigError as exc:
+        return jsonify({"error": f"config not reloaded: {exc}"}), 400
+    return jsonify(
+        {
+            "added": report.added,
+            "changed": report.changed,
+            "removed": report.removed,
+            "needs_restart": report.needs_restart,
+        }
+    ), 200
+
+
+def _answer(answer: RefreshResult | TooSoon) -> tuple[Response, int]:
+    body: dict[str, Any]
+    if isinstance(answer, TooSoon):
+        body = {
+            "source": answer.source,
+            "error": f"refreshed less than the manual refresh gap ago: retry in {answer.retry_after} s",
+        }
+        response = jsonify(body)
+        response.headers["Retry-After"] = str(answer.retry_after)
+        return response, 429
     body = {
-        "source": name,
-        "new": result.new,
-        "updated": result.changed,
-        "seen": result.seen,
-        "not_modified": result.not_modified,
-        "error": result.error,
+        "source": answer.source,
+        "new": answer.new,
+        "updated": answer.changed,
+        "seen": answer.seen,
+        "not_modified": answer.not_modified,
+        "error": answer.error,
     }
-    if result.busy:
+    if answer.busy:
         return jsonify(body), 409
-    return jsonify(body), 200 if result.ok else 502
+    return jsonify(body), 200 if answer.ok else 502
 
 
 def _authorize(settings: Settings) -> None:

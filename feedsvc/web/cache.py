@@ -36,29 +36,34 @@ class FeedCache:
         self._max_items = max_items
         self._max_bytes = max_bytes
         self._lock = threading.Lock()
-        self._rendered: OrderedDict[_Key, tuple[tuple[int, ...], Rendered]] = OrderedDict()
+        # per key: the store versions and the settings it was rendered with, and the rendering
+        self._rendered: OrderedDict[_Key, tuple[tuple[int, ...], Settings, Rendered]] = OrderedDict()
         self._bytes = 0
         self.renders = 0  # how many times a feed was rendered: for tests and the bench
 
-    def feed(self, name: str, format: Format = Format.ATOM, limit: int = DEFAULT_LIMIT) -> Rendered:
-        """The feed ``name`` (a source or ``all``); raises ``render.UnknownFeed``."""
+    def feed(
+        self, name: str, format: Format = Format.ATOM, limit: int = DEFAULT_LIMIT, settings: Settings | None = None
+    ) -> Rendered:
+        """The feed ``name`` (a source or ``all``) under ``settings`` (the current ones after a
+        reload; by default those the cache was made with); raises ``render.UnknownFeed``."""
+        settings = settings or self._settings
         key = (name, format, limit)
-        version = render.version(self._settings, self._store, name)
+        version = render.version(settings, self._store, name)
         with self._lock:
             cached = self._rendered.get(key)
-            if cached is not None and cached[0] == version:
+            if cached is not None and cached[0] == version and (cached[1] is settings or cached[1] == settings):
                 self._rendered.move_to_end(key)
-                return cached[1]
-        rendered = render.render(self._settings, self._store, name, format, limit)
+                return cached[2]
+        rendered = render.render(settings, self._store, name, format, limit)
         with self._lock:
             self.renders += 1
             replaced = self._rendered.pop(key, None)
             if replaced is not None:
-                self._bytes -= _size(replaced[1])
-            self._rendered[key] = (version, rendered)
+                self._bytes -= _size(replaced[2])
+            self._rendered[key] = (version, settings, rendered)
             self._bytes += _size(rendered)
             while len(self._rendered) > 1 and (len(self._rendered) > self._max_items or self._bytes > self._max_bytes):
-                _, (_, dropped) = self._rendered.popitem(last=False)
+                _, (_, _, dropped) = self._rendered.popitem(last=False)
                 self._bytes -= _size(dropped)
         return rendered
 

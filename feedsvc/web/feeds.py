@@ -24,7 +24,7 @@ def feed(name: str, extension: str) -> Response:
     cache: FeedCache = current_app.config["FEEDSVC_FEED_CACHE"]
     format = Format(extension)
     try:
-        rendered = cache.feed(name, format, limit)
+        rendered = cache.feed(name, format, limit, current_app.config["FEEDSVC_SETTINGS"])
     except UnknownFeed as exc:
         abort(404, description=str(exc))
     gzipped = _accepts_gzip()

@@ -63,7 +63,7 @@ def test_an_unreachable_database_is_logged_not_raised_to_the_scheduler(
             admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         assert refresh.run_if_due(store, source, START, INSTANCES[0]) is None
     assert site.requests == 0
-    assert "cannot check whether kexue is due: store claim 'kexue'" in caplog.text
+    assert "cannot check whether kexue is due: store " in caplog.text and "'kexue'" in caplog.text
 
 
 @dataclass

@@ -294,7 +294,9 @@ def test_validators_and_states(store: Store) -> None:
     assert store.validators(SOURCE) == Validators(etag='"x"', last_modified="Sat, 20 Apr")
     assert store.states(["nowhere", SOURCE, "other"]) == [
         SourceState("nowhere"),
-        SourceState(SOURCE, last_attempt=T0, last_success=T0, posts_on_page=7, entries_stored=1, version=1),
+        SourceState(
+            SOURCE, last_attempt=T0, last_success=T0, posts_on_page=7, entries_stored=1, version=1, recent_posts=(7,)
+        ),
         SourceState("other", last_attempt=T0, last_error="DNS", consecutive_failures=1),
     ]
     assert store.states([]) == []

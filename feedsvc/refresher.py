@@ -1,0 +1,166 @@
+"""Who may refresh what, when, in this process: the one object scheduler jobs and the API go through.
+
+- Holds the current ``Settings`` (swapped atomically on reload).
+- **One refresh per source at a time**: a call that arrives while a manual refresh of the same
+  source runs in this process waits for it and shares its result; a manual call that finds a
+  scheduled run waits for it and then refreshes (the scheduled run may have fetched the page
+  before the call). Across processes the store's lease decides: a refresh held by another process
+  answers ``busy``, the API's 409.
+- **Manual refreshes** of one source are at least ``manual_refresh_gap`` apart; a call sooner
+  gets ``TooSoon`` with the seconds to wait (the API's 429 and ``Retry-After``).
+- Scheduled runs honour the per-source failure backoff; every request honours the host gap.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import wait as wait_all
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from feedsvc import fetch, publish, refresh
+from feedsvc.config import Settings, Source
+from feedsvc.metrics import Metrics
+from feedsvc.model import RefreshResult
+from feedsvc.politeness import HostGate
+from feedsvc.store import Store
+
+log = logging.getLogger("feedsvc.refresher")
+
+
+@dataclass(frozen=True, slots=True)
+class TooSoon:
+    """A manual refresh refused: the previous one of this source was less than the gap ago."""
+
+    source: str
+    retry_after: int  # whole seconds, for the Retry-After header
+
+
+class Refresher:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        metrics: Metrics | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._settings = settings
+        self._notify = publish.after_refresh(settings, store)
+        self.store = store
+        self.metrics = metrics or Metrics()
+        self._clock = clock
+        self.gate = HostGate(settings.host_gap.total_seconds())
+        self._lock = threading.Lock()
+        self._running: dict[str, Future[RefreshResult]] = {}
+        self._kinds: dict[str, bool] = {}  # source -> whether its running refresh is a scheduled one
+        self._last_manual: dict[str, float] = {}
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    def swap(self, settings: Settings) -> None:
+        """Use ``settings`` from now on (one reference assignment: readers see old or new, never a mix)."""
+        self.gate.gap = settings.host_gap.total_seconds()
+        self._notify = publish.after_refresh(settings, self.store)
+        self._settings = settings
+
+    def scheduled(self, name: str) -> RefreshResult | None:
+        """The scheduler's run of source ``name`` (None when it is no longer configured)."""
+        source = self._settings.source(name)
+        if source is None:
+            return None
+        return self._shared(source, scheduled=True)
+
+    def manual(self, name: str) -> RefreshResult | TooSoon | None:
+        """An operator's refresh of ``name``: no backoff, but at most one per ``manual_refresh_gap``."""
+        source = self._settings.source(name)
+        if source is None:
+            return None
+        gap = self._settings.manual_refresh_gap.total_seconds()
+        with self._lock:
+            if name not in self._running:
+                now = time.monotonic()
+                last = self._last_manual.get(name)
+                if last is not None and now - last < gap:
+                    return TooSoon(name, max(1, math.ceil(gap - (now - last))))
+                self._last_manual[name] = now
+        return self._shared(source, scheduled=False)
+
+    def manual_all(self) -> list[RefreshResult | TooSoon]:
+        """A manual refresh of every source, ``workers`` at a time, in config order."""
+        names = [source.name for source in self._settings.sources]
+        with ThreadPoolExecutor(max_workers=self._settings.workers) as pool:
+            answers = list(pool.map(self.manual, names))
+        return [answer for answer in answers if answer is not None]
+
+    def running(self) -> list[str]:
+        with self._lock:
+            return sorted(self._running)
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for running refreshes; True when none is left."""
+        with self._lock:
+            pending = list(self._running.values())
+        _, not_done = wait_all(pending, timeout=timeout)
+        return not not_done
+
+    def _shared(self, source: Source, scheduled: bool) -> RefreshResult:
+        """Run a refresh of ``source``, or share the one running in this process.
+
+        Calls share a running refresh of their own kind or a manual one; a manual call that finds
+        a scheduled run (which may have fetched the page before the call) waits for it, then runs.
+        """
+        while True:
+            with self._lock:
+                running = self._running.get(source.name)
+                if running is None:
+                    mine: Future[RefreshResult] = Future()
+                    self._running[source.name] = mine
+                    self._kinds[source.name] = scheduled
+                    break
+                shares = scheduled or not self._kinds[source.name]
+            result = self._join(source, running)
+            if shares and (scheduled or result.deferred_until is None):
+                return result
+        try:
+            result = self._run(source, scheduled)
+            mine.set_result(result)
+            return result
+        except BaseException as exc:
+            mine.set_exception(exc)
+            raise
+        finally:
+            with self._lock:
+                del self._running[source.name]
+                del self._kinds[source.name]
+
+    def _join(self, source: Source, running: Future[RefreshResult]) -> RefreshResult:
+        bound = source.timeout * (fetch.RETRIES + 3) + fetch.MAX_INLINE_WAIT * fetch.RETRIES + 60
+        try:
+            return running.result(timeout=bound)
+        except FutureTimeout:
+            return RefreshResult(source.name, busy=True, error="a refresh of this source is still running")
+
+    def _run(self, source: Source, scheduled: bool) -> RefreshResult:
+        settings = self._settings
+        result = refresh.run(
+            self.store,
+            source,
+            self._clock(),
+            scheduled=scheduled,
+            gate=self.gate,
+            max_backoff=settings.max_backoff,
+            observe=self.metrics.observe,
+            notify=self._notify,
+            clock=self._clock,
+        )
+        if result.deferred_until is not None or result.busy:
+            self.metrics.observe(result)
+        return result

@@ -1,0 +1,79 @@
+"""Config reload without a restart (SIGHUP, ``POST /api/reload``): sources are added, changed, removed.
+
+The new file is read and validated first; a bad one changes nothing. Then one swap: the
+``Refresher`` (and the web app) get the new ``Settings``, and the scheduler's jobs are synced.
+Service settings that only a restart can apply (bind, database, threads, workers) are reported.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from apscheduler.schedulers.base import BaseScheduler
+
+from feedsvc import config, scheduler
+from feedsvc.config import Settings
+from feedsvc.refresher import Refresher
+
+log = logging.getLogger("feedsvc.reload")
+
+RESTART_ONLY = ("bind_host", "bind_port", "data_dir", "database_url", "threads", "workers")
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+    needs_restart: tuple[str, ...]  # settings that changed in the file but apply only after a restart
+
+
+class Reloader:
+    def __init__(
+        self,
+        path: str | Path,
+        refresher: Refresher,
+        jobs: BaseScheduler | None = None,
+        on_swap: Callable[[Settings], None] | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self._refresher = refresher
+        self._jobs = jobs
+        self._on_swap = on_swap
+        self._lock = threading.Lock()
+
+    def reload(self) -> Report:
+        """Read the config file again and apply it; ConfigError (and no change) when it is bad."""
+        with self._lock:
+            old = self._refresher.settings
+            new = config.load(self.path)
+            self._refresher.swap(new)
+            if self._on_swap is not None:
+                self._on_swap(new)
+            if self._jobs is not None:
+                scheduler.sync(self._jobs, self._refresher, new)
+            report = compare(old, new)
+        log.info(
+            "reloaded %s: added=%s changed=%s removed=%s needs_restart=%s",
+            self.path,
+            ",".join(report.added) or "-",
+            ",".join(report.changed) or "-",
+            ",".join(report.removed) or "-",
+            ",".join(report.needs_restart) or "-",
+        )
+        return report
+
+
+def compare(old: Settings, new: Settings) -> Report:
+    before = {source.name: source for source in old.sources}
+    after = {source.name: source for source in new.sources}
+    return Report(
+        added=tuple(sorted(set(after) - set(before))),
+        changed=tuple(sorted(name for name in set(after) & set(before) if after[name] != before[name])),
+        removed=tuple(sorted(set(before) - set(after))),
+        needs_restart=tuple(key for key in RESTART_ONLY if getattr(old, key) != getattr(new, key)),
+    )

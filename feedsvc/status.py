@@ -1,0 +1,64 @@
+"""What the operator reads about a source: plain JSON-ready data. Pure: ``now`` is passed in.
+
+``next_run`` is when the next refresh will reach the site: an interval after the last attempt,
+later while the source is backing off after failures (or the site's Retry-After).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from feedsvc import backoff, guard
+from feedsvc.config import Source
+from feedsvc.model import SourceState
+
+
+def next_run(source: Source, state: SourceState, tick: datetime | None, max_backoff: timedelta) -> datetime | None:
+    """When the next scheduled refresh will reach the site (to within one check); None when unscheduled.
+
+    The scheduler checks every source often (``tick`` is its next check) and refreshes it once it
+    is due: an interval after the last attempt of any instance, and past any failure backoff.
+    """
+    if tick is None:
+        return None
+    due = [tick]
+    if state.last_attempt is not None:
+        due.append(state.last_attempt + source.interval)
+    allowed = backoff.next_allowed(state, source.interval, max_backoff)
+    if allowed is not None:
+        due.append(allowed)
+    return max(due)
+
+
+def describe(
+    source: Source,
+    state: SourceState,
+    tick: datetime | None,
+    max_backoff: timedelta,
+    now: datetime,
+    running: bool = False,
+) -> dict[str, Any]:
+    allowed = backoff.next_allowed(state, source.interval, max_backoff)
+    usual = guard.usual(state.recent_posts)
+    return {
+        "name": source.name,
+        "title": source.title,
+        "url": source.url if not source.is_local else None,
+        "interval_seconds": int(source.interval.total_seconds()),
+        "healthy": state.last_error is None,
+        "refreshing": running,
+        "last_attempt": _iso(state.last_attempt),
+        "last_success": _iso(state.last_success),
+        "last_error": state.last_error,
+        "consecutive_failures": state.consecutive_failures,
+        "backing_off_until": _iso(allowed) if allowed is not None and allowed > now else None,
+        "next_run": _iso(next_run(source, state, tick, max_backoff)),
+        "posts_on_page": state.posts_on_page,
+        "usual_posts_on_page": usual,
+        "entries_stored": state.entries_stored,
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat().replace("+00:00", "Z")

@@ -1,0 +1,224 @@
+"""Manual refresh under pressure, POST /api/refresh, config reload, readiness, and the scheduler's
+coalescing: the real app, refresher, scheduler and store against a real local site."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
+from flask import Flask
+
+from feedsvc import config, scheduler
+from feedsvc.refresher import Refresher
+from feedsvc.reload import Reloader
+from feedsvc.store import Store
+from feedsvc.web import create_app
+from tests.misbehaving import MisbehavingSite, misbehaving_site
+from tests.support import SEEDS
+
+TOKEN = "t0ken"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def config_text(site_url: str, names: tuple[str, ...] = ("kexue",), interval: str = "10m", gap: str = "60s") -> str:
+    blocks = "".join(
+        f'[[sources]]\nname = "{name}"\nurl = "{site_url}{name}"\ninterval = "{interval}"\ntimezone = "Asia/Shanghai"\n'
+        for name in names
+    )
+    return f'[service]\nrefresh_token_env = "T"\nhost_gap = "0s"\nmanual_refresh_gap = "{gap}"\n{blocks}'
+
+
+@dataclass
+class Rig:
+    site: MisbehavingSite
+    app: Flask
+    refresher: Refresher
+    store: Store
+    path: Path
+
+    def post(self, url: str, headers: dict[str, str] | None = None) -> tuple[int, Any, dict[str, str]]:
+        answer = self.app.test_client().post(url, headers=AUTH if headers is None else headers)
+        return answer.status_code, answer.get_json(), dict(answer.headers)
+
+
+@pytest.fixture
+def rig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Rig]:
+    monkeypatch.setenv("T", TOKEN)  # a reload reads the token's variable again
+    with misbehaving_site(SEEDS[0].read_bytes()) as site:
+        path = tmp_path / "feedsvc.toml"
+        path.write_text(config_text(site.url), encoding="utf-8")
+        settings = config.load(path)
+        store = Store(settings.database_url)
+        refresher = Refresher(settings, store)
+        app = create_app(settings, store, refresher)
+        try:
+            yield Rig(site, app, refresher, store, path)
+        finally:
+            store.close()
+
+
+def test_concurrent_refreshes_of_one_source_share_one_run(rig: Rig) -> None:
+    rig.site.delay = 0.5
+    answers: list[tuple[int, Any, dict[str, str]]] = []
+    first = threading.Thread(target=lambda: answers.append(rig.post("/api/sources/kexue/refresh")))
+    first.start()
+    assert rig.site.arrived.wait(10)  # the first refresh is at the site now
+    second = rig.post("/api/sources/kexue/refresh")
+    first.join(10)
+    assert rig.site.requests == 1
+    assert second[0] == answers[0][0] == 200
+    assert second[1] == answers[0][1] and second[1]["new"] == 8
+
+
+def test_a_manual_refresh_during_a_scheduled_run_waits_then_fetches_afresh(rig: Rig) -> None:
+    rig.site.delay = 0.5
+    scheduled = threading.Thread(target=rig.refresher.scheduled, args=("kexue",))
+    scheduled.start()
+    assert rig.site.arrived.wait(10)  # the scheduled run is at the site now
+    code, body, _ = rig.post("/api/sources/kexue/refresh")
+    scheduled.join(10)
+    assert code == 200 and body["error"] is None
+    assert rig.site.requests == 2  # one after the other, never at once
+
+
+def test_a_scheduled_tick_during_a_manual_refresh_shares_it(rig: Rig) -> None:
+    rig.site.delay = 0.5
+    answers: list[tuple[int, Any, dict[str, str]]] = []
+    manual = threading.Thread(target=lambda: answers.append(rig.post("/api/sources/kexue/refresh")))
+    manual.start()
+    assert rig.site.arrived.wait(10)
+    shared = rig.refresher.scheduled("kexue")
+    manual.join(10)
+    assert rig.site.requests == 1
+    assert shared is not None and shared.new == answers[0][1]["new"] == 8
+
+
+def test_manual_refreshes_closer_than_the_gap_get_429_with_retry_after(rig: Rig) -> None:
+    assert rig.post("/api/sources/kexue/refresh")[0] == 200
+    code, body, headers = rig.post("/api/sources/kexue/refresh")
+    assert code == 429
+    assert 0 < int(headers["Retry-After"]) <= 60
+    assert "retry in" in body["error"]
+    assert rig.site.requests == 1
+
+
+def test_a_refresh_held_by_another_process_answers_409(rig: Rig) -> None:
+    assert rig.store.claim("kexue", "otherhost:1:abc", datetime.now(UTC), timedelta(minutes=5))
+    code, body, _ = rig.post("/api/sources/kexue/refresh")
+    assert code == 409 and "already running" in body["error"]
+    assert rig.site.requests == 0
+
+
+def test_post_refresh_refreshes_every_source(rig: Rig) -> None:
+    rig.path.write_text(config_text(rig.site.url, ("kexue", "other")), encoding="utf-8")
+    rig.app.config["FEEDSVC_RELOADER"] = Reloader(rig.path, rig.refresher, None, lambda s: None)
+    assert rig.post("/api/reload")[0] == 200
+    code, body, _ = rig.post("/api/refresh")
+    assert code == 200
+    assert sorted(answer["source"] for answer in body["sources"]) == ["kexue", "other"]
+    assert all(answer["status"] == 200 and answer["new"] == 8 for answer in body["sources"])
+    assert rig.site.requests == 2
+    code, body, _ = rig.post("/api/refresh")  # both within the manual gap now
+    assert [answer["status"] for answer in body["sources"]] == [429, 429]
+    assert rig.post("/api/refresh", headers={})[0] == 401
+
+
+def test_reload_adds_changes_and_removes_sources_and_their_jobs(rig: Rig) -> None:
+    jobs = scheduler.build(rig.refresher.settings, rig.store, refresher=rig.refresher)
+    jobs.start(paused=True)
+    rig.app.config.update(
+        FEEDSVC_SCHEDULER=jobs,
+        FEEDSVC_RELOADER=Reloader(
+            rig.path, rig.refresher, jobs, lambda new: rig.app.config.update(FEEDSVC_SETTINGS=new)
+        ),
+    )
+    client = rig.app.test_client()
+    try:
+        assert [job.id for job in jobs.get_jobs()] == ["kexue"]
+        assert rig.post("/api/reload", headers={})[0] == 401
+
+        rig.path.write_text("[[sources]]\nname = 'broken'\n", encoding="utf-8")  # no url: refused
+        code, body, _ = rig.post("/api/reload")
+        assert code == 400 and "sources.broken.url" in body["error"]
+        assert [job.id for job in jobs.get_jobs()] == ["kexue"]
+
+        rig.path.write_text(config_text(rig.site.url, ("fresh",), interval="30m"), encoding="utf-8")
+        code, body, _ = rig.post("/api/reload")
+        assert code == 200
+        assert (body["added"], body["removed"], body["changed"]) == (["fresh"], ["kexue"], [])
+        assert [job.id for job in jobs.get_jobs()] == ["fresh"]
+        assert client.get("/feeds/kexue.atom").status_code == 404
+        assert client.get("/feeds/fresh.atom").status_code == 200
+        assert [s["name"] for s in client.get("/api/sources").get_json()["sources"]] == ["fresh"]
+
+        rig.path.write_text(config_text(rig.site.url, ("fresh",), interval="2h"), encoding="utf-8")
+        code, body, _ = rig.post("/api/reload")
+        assert code == 200, body
+        assert body["changed"] == ["fresh"]
+        (job,) = jobs.get_jobs()
+        fresh = rig.refresher.settings.source("fresh")
+        assert fresh is not None and fresh.interval == timedelta(hours=2)
+        assert job.trigger.interval == scheduler.check_every(fresh)
+    finally:
+        jobs.shutdown(wait=False)
+
+
+def test_readyz_needs_the_database_and_a_running_scheduler(rig: Rig) -> None:
+    client = rig.app.test_client()
+    assert client.get("/readyz").get_json() == {"ready": True, "database": "ok", "scheduler": "absent"}
+    jobs = scheduler.build(rig.refresher.settings, rig.store, refresher=rig.refresher)
+    rig.app.config["FEEDSVC_SCHEDULER"] = jobs
+    stopped = client.get("/readyz")
+    assert stopped.status_code == 503 and stopped.get_json()["scheduler"] == "stopped"
+    jobs.start(paused=True)
+    try:
+        assert client.get("/readyz").status_code == 200
+    finally:
+        jobs.shutdown(wait=False)
+    assert client.get("/healthz").status_code == 200
+
+
+def test_runs_missed_while_the_machine_slept_coalesce_into_one(rig: Rig) -> None:
+    # the first run was due two hours ago: twelve 10-minute runs were missed
+    jobs = scheduler.build(rig.refresher.settings, rig.store, first_run_in=-timedelta(hours=2), refresher=rig.refresher)
+    ran = threading.Event()
+    events: list[JobExecutionEvent] = []
+
+    def executed(event: JobExecutionEvent) -> None:
+        events.append(event)
+        ran.set()
+
+    jobs.add_listener(executed, EVENT_JOB_EXECUTED)
+    (job,) = jobs.get_jobs()
+    every = scheduler.check_every(rig.refresher.settings.sources[0])
+    assert job.trigger.interval == every and job.trigger.jitter == every.total_seconds() / 2  # spread out
+    jobs.start()
+    try:
+        assert ran.wait(15)
+        next_run = jobs.get_job("kexue").next_run_time
+        assert next_run > datetime.now(UTC)  # the missed runs are behind it, not queued
+        assert len(events) == 1 and rig.site.requests == 1
+    finally:
+        jobs.shutdown(wait=True)
+
+
+def test_metrics_count_refreshes_and_feed_requests(rig: Rig) -> None:
+    client = rig.app.test_client()
+    rig.post("/api/sources/kexue/refresh")
+    client.get("/feeds/kexue.atom")
+    client.get("/feeds/kexue.atom")
+    client.get("/feeds/nope.atom")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'feedsvc_refreshes_total{outcome="ok",source="kexue"} 1.0' in text
+    assert 'feedsvc_refresh_duration_seconds_count{source="kexue"} 1.0' in text
+    assert 'feedsvc_entries_stored{source="kexue"} 8.0' in text
+    assert 'feedsvc_feed_requests_total{source="kexue",status="200"} 2.0' in text
+    assert "nope" not in text
+    other = create_app(rig.refresher.settings, rig.store)  # its own registry: counts start at zero
+    assert "feedsvc_refreshes_total{" not in other.test_client().get("/metrics").get_data(as_text=True)
