@@ -1,0 +1,340 @@
+"""The Markdown report (and the PNG plot of the scaling curves) from one run's results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.pipeline import CycleCost, PageCost, SnapshotCost
+from bench.serving import ServingResult
+from bench.stats import Figure
+
+
+@dataclass
+class Results:
+    machine: list[str]
+    seeds: list[SnapshotCost]
+    page: PageCost
+    cycles: list[CycleCost]
+    store: list[dict[str, float]]
+    store_sources: int
+    serving: ServingResult | None = None
+    serving_skipped: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    what: str
+    goal: str
+    measured: str
+    met: bool
+    otherwise: str  # why it is missed and what would meet it (shown when missed)
+
+
+def write(results: Results, out: Path, plot: bool = True) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    image = out.with_name(out.stem + "-scaling.png")
+    if plot:
+        _plot(results, image)
+    out.write_text(markdown(results, image.name if plot else None), encoding="utf-8")
+
+
+def _ms(figure: Figure) -> str:
+    return figure.show(" ms", scale=1000)
+
+
+def targets(r: Results) -> list[Target]:
+    found: list[Target] = []
+    worst_seed = max(r.seeds, key=lambda c: c.extract_diff.median)
+    found.append(
+        Target(
+            "extract + diff, one seed snapshot",
+            "< 1 ms",
+            f"{_ms(worst_seed.extract_diff)} (slowest seed, {worst_seed.posts} posts)",
+            worst_seed.extract_diff.median < 0.001,
+            "the per-line regular expressions of the byline reader and the differ's text normalisation dominate",
+        )
+    )
+    found.append(
+        Target(
+            f"extract + diff, {r.page.posts}-post HTML page",
+            "< 30 ms",
+            _ms(r.page.extract_diff),
+            r.page.extract_diff.median < 0.030,
+            "HTML -> lines walks the lxml tree in Python; a selectolax walk, or lxml's C-level itertext, would cut it",
+        )
+    )
+    big = max(r.cycles, key=lambda c: c.sources)
+    found.append(
+        Target(
+            f"refresh cycle, {big.sources:,} sources (half 304)",
+            "< 60 s wall, < 150 MB RSS",
+            f"{big.wall.show(' s')}; {big.rss_mb.show(' MB', digits=0)}",
+            big.wall.median < 60 and big.rss_mb.median < 150,
+            "three SQLite write transactions per refresh (claim, apply, release) and a new HTTP connection per "
+            "fetch; batching leases and keeping connections would meet it",
+        )
+    )
+    top = r.store[-1]
+    found.append(
+        Target(
+            f"newest 50 of one source among {int(top['entries']):,} entries",
+            "< 1 ms",
+            f"{top['newest50_ms']:.2f} ms ({top['newest50_ms_low']:.2f}..{top['newest50_ms_high']:.2f}, n=200)",
+            top["newest50_ms"] < 1.0,
+            "the index query itself is fast; the time is SQLAlchemy's row processing and building Entry objects",
+        )
+    )
+    if r.serving is not None:
+        ceiling = r.serving.ratio("feedsvc serve (waitress) 200", "bare Flask (waitress) 200")
+        if ceiling is not None:
+            found.append(
+                Target(
+                    "cached feed vs bare Flask, same server",
+                    ">= 90 %",
+                    f"{ceiling.show(' x')}",
+                    ceiling.median >= 0.9,
+                    "each request still does work beyond a cache lookup (see the serving section)",
+                )
+            )
+    return found
+
+
+def markdown(r: Results, image: str | None) -> str:
+    lines = [
+        "# Performance",
+        "",
+        "Written by `python -m bench` (see `bench/`); re-run it to refresh this page. Every figure is the",
+        "median of repeated runs followed by (lowest..highest, n=runs); every comparison is a ratio of loads",
+        "measured in the same round, so that noise on the shared machine hits both sides alike.",
+        "",
+        "## Machine",
+        "",
+        *[f"- {line}" for line in r.machine],
+        "",
+        "## Targets",
+        "",
+        "| what | target | measured | met |",
+        "| --- | --- | --- | --- |",
+    ]
+    found = targets(r)
+    for t in found:
+        lines.append(f"| {t.what} | {t.goal} | {t.measured} | {'yes' if t.met else 'no'} |")
+    missed = [t for t in found if not t.met]
+    if missed:
+        lines += ["", "Missed targets, why, and what would meet them:", ""]
+        lines += [f"- **{t.what}**: {t.otherwise}." for t in missed]
+    lines += _serving(r)
+    lines += _pipeline(r)
+    lines += _store(r)
+    lines += _scaling(r, image)
+    if r.notes:
+        lines += ["", "## Notes", "", *[f"- {note}" for note in r.notes]]
+    lines += _closing(r)
+    return "\n".join(lines) + "\n"
+
+
+def _serving(r: Results) -> list[str]:
+    lines = ["", "## Serving", ""]
+    s = r.serving
+    if s is None:
+        return [*lines, f"Not measured: {r.serving_skipped}."]
+    lines += [
+        f"`GET /feeds/<name>.atom` of a source holding {s.entries} entries ({s.feed_bytes:,} bytes), loaded with",
+        f"wrk (2 threads, 16 connections, {s.seconds:g} s per load, {s.rounds} rounds, round-robin over the",
+        "targets). Every Python server runs 8 threads (feedsvc's default), one process. nginx serves the",
+        "very bytes feedsvc served, as a static file (`worker_processes auto`). `304` loads send the",
+        "target's own ETag in `If-None-Match`.",
+        "",
+        "| target | answer | requests/s | p50 | p99 |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for key, loads in s.loads.items():
+        name, status = key.rsplit(" ", 1)
+        rate, p50, p99 = s.figure(key, "requests_per_second"), s.figure(key, "p50"), s.figure(key, "p99")
+        errors = sum(load.errors for load in loads)
+        flag = f" ({errors} errors)" if errors else ""
+        lines.append(f"| {name} | {status} | {rate.show(digits=0)}{flag} | {_ms(p50)} | {_ms(p99)} |")
+    lines += ["", "| ratio (requests/s, same round) | value |", "| --- | --- |"]
+    for label, numerator, denominator in _RATIOS:
+        ratio = s.ratio(numerator, denominator)
+        if ratio is not None:
+            lines.append(f"| {label} | {ratio.show(' x')} |")
+    lines += [
+        "",
+        "Static publishing of feeds (the feeds issue) has not landed: when it does, nginx serving those",
+        "files is the `nginx (static file)` row.",
+    ]
+    return lines
+
+
+_RATIOS = (
+    ("feedsvc serve / nginx, 200", "feedsvc serve (waitress) 200", "nginx (static file) 200"),
+    ("feedsvc serve / nginx, 304", "feedsvc serve (waitress) 304", "nginx (static file) 304"),
+    ("feedsvc serve / bare Flask (waitress): the framework's ceiling", "feedsvc serve (waitress) 200",
+     "bare Flask (waitress) 200"),
+    ("feedsvc app under granian / under waitress (feedsvc serve), 200", "feedsvc app (granian) 200",
+     "feedsvc serve (waitress) 200"),
+    ("feedsvc app under granian / under waitress, 304", "feedsvc app (granian) 304", "feedsvc serve (waitress) 304"),
+    ("feedsvc app / bare Flask, both under granian", "feedsvc app (granian) 200", "bare Flask (granian) 200"),
+    ("bare Flask: granian / waitress", "bare Flask (granian) 200", "bare Flask (waitress) 200"),
+)  # fmt: skip
+
+
+def _pipeline(r: Results) -> list[str]:
+    lines = [
+        "",
+        "## Refresh pipeline",
+        "",
+        "Extract + diff of each seed snapshot (`fixtures/seeds/`, plain text), against what the store",
+        "holds after the seeds before it (pure functions: no I/O):",
+        "",
+        "| snapshot | posts | extract + diff |",
+        "| --- | --- | --- |",
+    ]
+    lines += [f"| {c.name} | {c.posts} | {_ms(c.extract_diff)} |" for c in r.seeds]
+    p = r.page
+    lines += [
+        "",
+        f"A {p.posts:,}-post HTML listing ({p.page_bytes:,} bytes, Typecho markup): extract {_ms(p.extract)};",
+        f"extract + diff (every post new) {_ms(p.extract_diff)}. Rendering the Atom feed (feedgen): 50 entries",
+        f"{_ms(p.render_50)}, {p.posts:,} entries {_ms(p.render_all)}.",
+        "",
+        "Full refresh cycles: every source refreshed once by `refresh.run` from a pool of the scheduler's",
+        "size, in a process of its own (CPU = its user + system time; RSS = its peak). Each source's page is",
+        "a seed snapshot (8 posts) served by one local HTTP server; before each measured cycle half the pages",
+        "change to a newer seed (200, new entries), the other half answer 304. SQLite database in a file.",
+        "",
+        "| sources | server | wall | CPU | peak RSS | first cycle (all new), wall |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for c in r.cycles:
+        lines.append(
+            f"| {c.sources:,} | {c.server} | {c.wall.show(' s')} | {c.cpu.show(' s')} | "
+            f"{c.rss_mb.show(' MB', digits=0)} | {c.first_wall:.2f} s |"
+        )
+    return lines
+
+
+def _store(r: Results) -> list[str]:
+    lines = [
+        "",
+        "## Store at scale",
+        "",
+        f"SQLite, {r.store_sources:,} sources; entries bulk-inserted through the store's tables. One probe",
+        "source always holds 1,000 entries (its `keep`); the others share the rest. newest-50 is",
+        "`Store.entries(probe, 50)` (200 calls); a refresh's transaction is `Store.apply` of 5 new entries",
+        "(which prunes 5, leaving tombstones; 20 calls); `known` is `Store.known(probe)`, the differ's input.",
+        "",
+        "| entries | fill | newest 50 | refresh transaction | known (1,000) | database | bytes/entry | RSS |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for s in r.store:
+        lines.append(
+            f"| {int(s['entries']):,} | {s['fill_seconds']:.1f} s | "
+            f"{s['newest50_ms']:.2f} ms ({s['newest50_ms_low']:.2f}..{s['newest50_ms_high']:.2f}) | "
+            f"{s['apply_ms']:.2f} ms ({s['apply_ms_low']:.2f}..{s['apply_ms_high']:.2f}) | {s['known_ms']:.1f} ms | "
+            f"{s['db_bytes'] / 1e6:,.1f} MB | {s['bytes_per_entry']:.0f} | {s['rss_mb']:.0f} MB |"
+        )
+    lines += ["", "PostgreSQL: not measured yet (its issue has not landed)."]
+    return lines
+
+
+def growth(sizes: list[float], costs: list[float]) -> float:
+    """Cost per unit at the largest size over cost per unit at the smallest: 1 is linear, below is better."""
+    return (costs[-1] / sizes[-1]) / (costs[0] / sizes[0])
+
+
+def _scaling(r: Results, image: str | None) -> list[str]:
+    lines = ["", "## Scaling", ""]
+    if image:
+        lines += [f"![scaling curves]({image})", ""]
+    n = [float(c.sources) for c in r.cycles]
+    wall = [c.wall.median for c in r.cycles]
+    cpu = [c.cpu.median for c in r.cycles]
+    rss = [c.rss_mb.median for c in r.cycles]
+    lines += [
+        "Growth factor = cost per unit at the largest size / cost per unit at the smallest (1 = linear,",
+        "below 1 = better than linear, above 1 = worse).",
+        "",
+        "| curve | sizes | growth factor | verdict |",
+        "| --- | --- | --- | --- |",
+    ]
+    sizes = " / ".join(f"{int(x):,}" for x in n)
+    for label, values in (("cycle wall time vs sources", wall), ("cycle CPU time vs sources", cpu)):
+        lines.append(f"| {label} | {sizes} | {growth(n, values):.2f} | {_verdict(growth(n, values))} |")
+    lines.append(f"| peak RSS vs sources | {sizes} | {growth(n, rss):.2f} | {_verdict(growth(n, rss))} |")
+    e = [s["entries"] for s in r.store]
+    esizes = " / ".join(f"{int(x):,}" for x in e)
+    for label, key in (
+        ("newest-50 time vs entries", "newest50_ms"),
+        ("refresh transaction vs entries", "apply_ms"),
+        ("database size vs entries", "db_bytes"),
+        ("fill time vs entries", "fill_seconds"),
+    ):
+        values = [s[key] for s in r.store]
+        if key == "fill_seconds":  # fill is per level: cumulative is the curve
+            values = [sum(values[: i + 1]) for i in range(len(values))]
+        lines.append(f"| {label} | {esizes} | {growth(e, values):.3f} | {_verdict(growth(e, values))} |")
+    return lines
+
+
+def _verdict(factor: float) -> str:
+    if factor <= 0.5:
+        return "far better than linear (near constant)"
+    if factor <= 1.25:
+        return "linear or better"
+    return "**worse than linear**"
+
+
+def _closing(r: Results) -> list[str]:
+    lines = ["", "## Closing note", ""]
+    parts: list[str] = []
+    if r.serving is not None:
+        for label, numerator, denominator in _RATIOS:
+            ratio = r.serving.ratio(numerator, denominator)
+            if ratio is not None:
+                parts.append(f"{label}: **{ratio.median:.2f} x**")
+    big = max(r.cycles, key=lambda c: c.sources)
+    parts.append(
+        f"a refresh cycle of {big.sources:,} sources takes {big.wall.median:.1f} s wall, "
+        f"{big.cpu.median:.1f} s CPU, {big.rss_mb.median:.0f} MB peak RSS"
+    )
+    top = r.store[-1]
+    parts.append(
+        f"newest 50 among {int(top['entries']):,} entries: {top['newest50_ms']:.2f} ms; "
+        f"{top['bytes_per_entry']:.0f} bytes per entry"
+    )
+    lines += [f"- {part}" for part in parts]
+    met = sum(t.met for t in targets(r))
+    lines += ["", f"{met} of {len(targets(r))} targets met on this run."]
+    return lines
+
+
+def _plot(r: Results, image: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    n = [c.sources for c in r.cycles]
+    left.loglog(n, [c.wall.median for c in r.cycles], "o-", label="wall (s)")
+    left.loglog(n, [c.cpu.median for c in r.cycles], "s-", label="CPU (s)")
+    left.loglog(n, [c.rss_mb.median for c in r.cycles], "^-", label="peak RSS (MB)")
+    ideal = [r.cycles[0].wall.median * x / n[0] for x in n]
+    left.loglog(n, ideal, ":", color="grey", label="linear (from the smallest)")
+    left.set_xlabel("sources refreshed in one cycle")
+    left.set_title("Refresh cycle")
+    left.legend(fontsize=8)
+    e = [s["entries"] for s in r.store]
+    right.loglog(e, [s["newest50_ms"] for s in r.store], "o-", label="newest 50 (ms)")
+    right.loglog(e, [s["apply_ms"] for s in r.store], "s-", label="refresh transaction (ms)")
+    right.loglog(e, [s["db_bytes"] / 1e6 for s in r.store], "^-", label="database (MB)")
+    right.set_xlabel("entries stored")
+    right.set_title("Store")
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(image, dpi=100)
+    plt.close(fig)
