@@ -13,6 +13,7 @@ author, link; or when its date is corrected by better evidence.
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -25,6 +26,9 @@ from feedsvc.model import DateEvidence, Diff, Entry, Known, Listing, ListingItem
 
 # An untitled post matches a known entry of the same day when their texts start alike.
 _SAME_TEXT_PREFIX = 24
+# Anything but a letter or a digit (Unicode categories L* and N*: ``[^\W_]`` is exactly those,
+# checked over every code point); one regex pass instead of a category lookup per character.
+_NOT_LETTER_OR_DIGIT = re.compile(r"[\W_]+")
 
 
 def normalize(text: str) -> str:
@@ -34,8 +38,7 @@ def normalize(text: str) -> str:
 
 def words(text: str) -> str:
     """Only the letters and digits of ``text``: how summaries are compared across layouts."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in folded if unicodedata.category(ch)[0] in "LN")
+    return _NOT_LETTER_OR_DIGIT.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
 def identity(post: Post) -> str:

@@ -126,3 +126,11 @@ def test_posts_without_date_have_no_published() -> None:
     d = differ.diff(Known(), [Post(title="Undated", summary="x")], seen_at=T0, zone=ZONE, source="s")
     (entry,) = d.new
     assert entry.published is None and entry.date_evidence is None and d.listing is None
+
+
+def test_words_keeps_exactly_the_letters_and_digits_of_any_script() -> None:
+    from feedsvc.differ import words
+
+    assert words("第1篇:RoPE 是一种β进制编码!") == "第1篇rope是一种β进制编码"
+    assert words("a_b-c\u3000d。e…f") == "abcdef"  # underscore, dash, ideographic space and CJK punctuation go
+    assert words("Ⅻ ½ ٣") == "xii12٣"  # NFKC first: Roman numeral, fraction (its slash goes), Arabic-Indic digit
