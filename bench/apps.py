@@ -3,8 +3,8 @@
     python -m bench.apps bare     waitress|granian PORT THREADS BODY_FILE   constant bytes: Flask's ceiling
     python -m bench.apps feedsvc  waitress|granian PORT THREADS CONFIG      the feedsvc app, no scheduler
 
-``feedsvc serve`` itself is what the benchmark measures for waitress; these exist to put the same
-app (and the bare ceiling) under granian, and the ceiling under waitress.
+The benchmark measures ``feedsvc serve`` itself (``server = "waitress"`` and ``"granian"``); the
+bare app is the framework's ceiling under each server. The ``feedsvc`` app is for profiling by hand.
 """
 
 from __future__ import annotations

@@ -111,8 +111,10 @@ def _targets(workdir: Path, granian: bool) -> Iterator[tuple[list[Target], bytes
             targets = [t if t.name != f"bare Flask ({server})" else Target(t.name, bare + path, None) for t in targets]
             if server == "granian":
                 app_port = tools.free_port()
-                app = stack.enter_context(_app("feedsvc", server, app_port, conf, log))
-                targets.append(Target("feedsvc app (granian)", app + path, None))
+                granian_conf = _config(workdir, app_port, page, server="granian", public_port=port)
+                command = [sys.executable, "-m", "feedsvc", "--config", str(granian_conf), "serve"]
+                app = stack.enter_context(_process(command, log, f"http://127.0.0.1:{app_port}"))
+                targets.append(Target("feedsvc serve (granian)", app + path, None))
                 targets.append(Target("bare Flask (granian)", bare + path, None))
         # each target's own validator for its 304 load, and a check that it serves the same bytes
         checked: list[Target] = []
@@ -130,15 +132,17 @@ def _targets(workdir: Path, granian: bool) -> Iterator[tuple[list[Target], bytes
         yield checked, body, entries
 
 
-def _config(workdir: Path, port: int, page: Path) -> Path:
-    conf = workdir / "feedsvc.toml"
+def _config(workdir: Path, port: int, page: Path, server: str = "waitress", public_port: int | None = None) -> Path:
+    """A config for one source; ``public_port`` sets base_url, so that two servers render the same bytes."""
+    conf = workdir / f"feedsvc-{server}.toml"
     conf.write_text(
         f"""
 [service]
 bind = "127.0.0.1:{port}"
 data_dir = "data"
-base_url = "http://127.0.0.1:{port}"
+base_url = "http://127.0.0.1:{public_port or port}"
 threads = {THREADS}
+server = "{server}"
 
 [[sources]]
 name = "{SOURCE}"

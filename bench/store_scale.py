@@ -28,6 +28,9 @@ _EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 _SUMMARY = "众所周知,不管是文本还是视觉领域,各种生成模型正在以无法阻挡的势头发展。" * 3
 
 
+_RAW_NEWEST = "SELECT * FROM entries WHERE source = ? ORDER BY sort_at DESC, first_seen DESC, identity LIMIT 50"
+
+
 def _row(source: str, n: int) -> dict[str, Any]:
     published = _EPOCH + timedelta(hours=n)
     return {
@@ -97,6 +100,14 @@ def _measure_level(store: Store, db: Path, stored: int) -> dict[str, float]:
         newest.append(time.perf_counter() - started)
     if len(got) != 50:
         raise RuntimeError(f"newest-50 returned {len(got)} entries")
+    raw = []  # the index query alone, through the driver: rows as tuples, no model objects
+    with store._engine.connect() as conn:
+        driver = conn.connection.dbapi_connection
+        assert driver is not None
+        for _ in range(200):
+            started = time.perf_counter()
+            driver.execute(_RAW_NEWEST, (PROBE,)).fetchall()
+            raw.append(time.perf_counter() - started)
     known = []
     for _ in range(5):
         started = time.perf_counter()
@@ -116,6 +127,7 @@ def _measure_level(store: Store, db: Path, stored: int) -> dict[str, float]:
         "newest50_ms": statistics.median(newest) * 1000,
         "newest50_ms_low": min(newest) * 1000,
         "newest50_ms_high": max(newest) * 1000,
+        "newest50_raw_ms": statistics.median(raw) * 1000,
         "known_ms": statistics.median(known) * 1000,
         "apply_ms": statistics.median(applies) * 1000,
         "apply_ms_low": min(applies) * 1000,

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from feedsvc.errors import ConfigError
 
 LAYOUTS = ("auto", "byline", "day_month")
+SERVERS = ("waitress", "granian")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -59,6 +60,7 @@ class Settings:
     refresh_token: str | None = None
     refresh_token_env: str = "FEEDSVC_REFRESH_TOKEN"
     threads: int = 8
+    server: str = "waitress"  # or "granian"
     sources: tuple[Source, ...] = field(default_factory=tuple)
 
     def source(self, name: str) -> Source | None:
@@ -87,7 +89,7 @@ def parse(raw: dict[str, Any], base_dir: Path, environ: Any) -> Settings:
     _only(
         service,
         "service.",
-        {"bind", "data_dir", "database_url", "base_url", "refresh_token_env", "threads"},
+        {"bind", "data_dir", "database_url", "base_url", "refresh_token_env", "threads", "server"},
     )
     host, port = _bind(_get(service, "service.bind", str, "127.0.0.1:8080"))
     data_dir = base_dir / _get(service, "service.data_dir", str, "data")
@@ -101,6 +103,9 @@ def parse(raw: dict[str, Any], base_dir: Path, environ: Any) -> Settings:
     threads = _get(service, "service.threads", int, 8)
     if not 1 <= threads <= 64:
         raise ConfigError(f"service.threads: expected 1..64, got {threads}")
+    server = _get(service, "service.server", str, "waitress")
+    if server not in SERVERS:
+        raise ConfigError(f"service.server: expected one of {', '.join(SERVERS)}, got {server!r}")
 
     raw_sources = raw.get("sources", [])
     if not isinstance(raw_sources, list):
@@ -119,6 +124,7 @@ def parse(raw: dict[str, Any], base_dir: Path, environ: Any) -> Settings:
         refresh_token=environ.get(token_env) or None,
         refresh_token_env=token_env,
         threads=threads,
+        server=server,
         sources=sources,
     )
 

@@ -27,7 +27,7 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 
 def test_every_setting_is_documented() -> None:
-    service_keys = {"bind", "data_dir", "database_url", "base_url", "refresh_token_env", "threads"}
+    service_keys = {"bind", "data_dir", "database_url", "base_url", "refresh_token_env", "threads", "server"}
     source_keys = {f.name for f in config.Source.__dataclass_fields__.values()} - {"zone", "is_local"}
     for key in service_keys | source_keys:
         assert f"| `{key}` |" in README, f"setting {key} is not in the README"
