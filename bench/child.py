@@ -31,9 +31,7 @@ def cpu_seconds() -> float:
 def cycle(db: Path, base: str, count: int) -> dict[str, float]:
     """Refresh ``count`` sources once, with the scheduler's number of workers."""
     sources = [
-        Source(
-            name=f"s{i:05d}", title=f"s{i:05d}", url=f"{base}/s{i:05d}.txt", layout="byline", timezone="Asia/Shanghai"
-        )
+        Source(name=f"s{i:05d}", title=f"s{i:05d}", url=f"{base}/s{i:05d}.txt", layout="auto", timezone="Asia/Shanghai")
         for i in range(count)
     ]
     store = Store(f"sqlite:///{db}")
