@@ -3,6 +3,8 @@
 python -m bench                  everything (needs nginx and wrk: apt-get install nginx-light wrk)
 python -m bench --smoke          seconds-long subset without nginx or wrk, so the harness cannot rot
 python -m bench --out FILE       write the report elsewhere
+python -m bench --raw FILE       also keep the measurements (pickle) ...
+python -m bench --render FILE    ... to write the report again from them, measuring nothing
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import platform
 import subprocess
 import sys
@@ -48,7 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, help="serving: wrk rounds per target (default 3)")
     parser.add_argument("--seconds", type=float, help="serving: seconds per wrk load (default 5)")
     parser.add_argument("--no-granian", action="store_true", help="serving: skip the granian targets")
+    parser.add_argument("--raw", type=Path, help="also save the measurements (pickle) to this file")
+    parser.add_argument("--render", type=Path, help="write the report from saved measurements; measure nothing")
     args = parser.parse_args(argv)
+    if args.render:
+        report.write(pickle.loads(args.render.read_bytes()), args.out)
+        _say(f"wrote {args.out} from {args.render}")
+        return 0
     plan = SMOKE if args.smoke else FULL
     if not args.smoke:
         absent = tools.missing("nginx", "wrk")
@@ -83,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
             "the machine was shared with other engineers running test suites during the run: "
             "figures are noisy, ratios (same round) are the numbers to trust"
         )
+    if args.raw:
+        args.raw.parent.mkdir(parents=True, exist_ok=True)
+        args.raw.write_bytes(pickle.dumps(results))
     report.write(results, args.out)
     _say(f"wrote {args.out}")
     return 0
