@@ -38,10 +38,11 @@ class Plan:
     serving: bool
     rounds: int
     seconds: float
+    step_sources: int
 
 
-FULL = Plan(7, 1000, (100, 1000, 10_000), 3, 1000, (10_000, 100_000, 1_000_000), True, 3, 5.0)
-SMOKE = Plan(2, 100, (10, 20), 1, 20, (2000, 4000), False, 1, 1.0)
+FULL = Plan(7, 1000, (100, 1000, 10_000), 3, 1000, (10_000, 100_000, 1_000_000), True, 3, 5.0, 1000)
+SMOKE = Plan(2, 100, (10, 20), 1, 20, (2000, 4000), False, 1, 1.0, 20)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -78,9 +79,11 @@ def main(argv: list[str] | None = None) -> int:
         for count in plan.cycles:
             _say(f"pipeline: refresh cycles of {count} sources")
             cycles.append(pipeline.cycle_cost(work, count, plan.cycle_repeats))
+        _say(f"pipeline: CPU per step of a refresh, {plan.step_sources} sources")
+        steps = pipeline.step_costs(work, plan.step_sources)
         _say(f"store: {', '.join(f'{n:,}' for n in plan.store_levels)} entries")
         store = _store(work, plan)
-        results = report.Results(machine, seeds, page, cycles, store, plan.store_sources)
+        results = report.Results(machine, seeds, page, cycles, store, plan.store_sources, steps=steps)
         if plan.serving:
             _say(f"serving: {rounds} round(s) of {seconds:g} s loads")
             results.serving = serving.run(work / "serving", rounds, seconds, granian=not args.no_granian)

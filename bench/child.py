@@ -10,9 +10,11 @@ import json
 import resource
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from feedsvc import refresh, scheduler
 from feedsvc.config import Source
@@ -30,10 +32,7 @@ def cpu_seconds() -> float:
 
 def cycle(db: Path, base: str, count: int) -> dict[str, float]:
     """Refresh ``count`` sources once, with the scheduler's number of workers."""
-    sources = [
-        Source(name=f"s{i:05d}", title=f"s{i:05d}", url=f"{base}/s{i:05d}.txt", layout="auto", timezone="Asia/Shanghai")
-        for i in range(count)
-    ]
+    sources = _sources(base, count)
     store = Store(f"sqlite:///{db}")
     now = datetime.now(UTC)
     wall, cpu = time.perf_counter(), cpu_seconds()
@@ -54,11 +53,62 @@ def cycle(db: Path, base: str, count: int) -> dict[str, float]:
     }
 
 
+STEPS = (
+    ("fetch", "fetch", "get"),
+    ("extract", "extract", "posts"),
+    ("diff", "differ", "diff"),
+)
+STORE_STEPS = ("claim", "validators", "known", "apply", "release")
+
+
+def steps(db: Path, base: str, count: int) -> dict[str, float]:
+    """CPU milliseconds per refresh spent in each step: one thread, every step's calls timed with thread_time."""
+    spent: dict[str, float] = {}
+
+    def timed(label: str, call: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            started = time.thread_time()
+            try:
+                return call(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.thread_time() - started
+
+        return wrapper
+
+    sources = _sources(base, count)
+    store = Store(f"sqlite:///{db}")
+    for name in STORE_STEPS:
+        setattr(store, name, timed(name, getattr(store, name)))
+    for label, module, function in STEPS:
+        owner = getattr(refresh, module)
+        setattr(owner, function, timed(label, getattr(owner, function)))
+    now = datetime.now(UTC)
+    started = time.thread_time()
+    results = [refresh.run(store, source, now) for source in sources]
+    total = time.thread_time() - started
+    store.close()
+    if any(not r.ok for r in results):
+        raise SystemExit(f"refresh failed: {next(r.error for r in results if not r.ok)}")
+    per = {label: seconds / count * 1000 for label, seconds in spent.items()}
+    per["total"] = total / count * 1000
+    return per
+
+
+def _sources(base: str, count: int) -> list[Source]:
+    return [
+        Source(name=f"s{i:05d}", title=f"s{i:05d}", url=f"{base}/s{i:05d}.txt", layout="auto", timezone="Asia/Shanghai")
+        for i in range(count)
+    ]
+
+
 def main(argv: list[str]) -> int:
     command, *args = argv
     if command == "cycle":
         db, base, count = args
         print(json.dumps(cycle(Path(db), base, int(count))))
+    elif command == "steps":
+        db, base, count = args
+        print(json.dumps(steps(Path(db), base, int(count))))
     elif command == "store":
         from bench import store_scale
 

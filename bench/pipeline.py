@@ -127,6 +127,33 @@ def cycle_cost(workdir: Path, sources: int, repeats: int) -> CycleCost:
     )
 
 
+def step_costs(workdir: Path, sources: int) -> dict[str, float]:
+    """CPU ms per refresh in each step (fetch, extract, diff, each store call), one thread, half 304."""
+    site = workdir / f"steps-{sources}"
+    site.mkdir(parents=True)
+    seeds = [path.read_bytes() for path in pages.SEEDS]
+    names = [f"s{i:05d}" for i in range(sources)]
+    for name in names:
+        _write(site / f"{name}.txt", seeds[0], 1_700_000_000)
+    db = workdir / f"steps-{sources}.db"
+    with _site_server(site, workdir) as (base, _server):
+        _child_cycle(db, base, sources, expect_changed=sources)
+        for name in names[::2]:
+            _write(site / f"{name}.txt", seeds[1], 1_700_000_010)
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.child", "steps", str(db), base, str(sources)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+    if out.returncode != 0:
+        raise RuntimeError(f"step costs of {sources} sources failed:\n{out.stderr[-4000:]}")
+    measured: dict[str, float] = json.loads(out.stdout)
+    return measured
+
+
 def _write(path: Path, body: bytes, mtime: int) -> None:
     path.write_bytes(body)
     os.utime(path, (mtime, mtime))

@@ -22,6 +22,7 @@ class Results:
     serving: ServingResult | None = None
     serving_skipped: str | None = None
     notes: list[str] = field(default_factory=list)
+    steps: dict[str, float] | None = None  # CPU ms per refresh by step (one thread)
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +239,34 @@ def _pipeline(r: Results) -> list[str]:
             f"| {c.sources:,} | {c.server} | {c.wall.show(' s')} | {c.cpu.show(' s')} | "
             f"{c.cpu.median / c.sources * 1000:.2f} ms | {c.rss_mb.show(' MB', digits=0)} | {c.first_wall:.2f} s |"
         )
+    if r.steps:
+        total = r.steps["total"]
+        lines += [
+            "",
+            "Where a refresh's CPU goes: the same half-304 cycle on one thread, each step's calls timed with",
+            f"the thread's CPU clock (one run; {total:.2f} ms per refresh in all):",
+            "",
+            "| step | CPU per refresh | share |",
+            "| --- | --- | --- |",
+        ]
+        named = {k: v for k, v in r.steps.items() if k != "total"}
+        for label, ms in sorted(named.items(), key=lambda kv: -kv[1]):
+            lines.append(f"| `{_STEP_NAMES.get(label, label)}` | {ms:.2f} ms | {ms / total:.0%} |")
+        rest = total - sum(named.values())
+        lines.append(f"| the rest (`refresh.run` itself) | {rest:.2f} ms | {rest / total:.0%} |")
     return lines
+
+
+_STEP_NAMES = {
+    "fetch": "fetch.get",
+    "extract": "extract.posts",
+    "diff": "differ.diff",
+    "claim": "Store.claim",
+    "validators": "Store.validators",
+    "known": "Store.known",
+    "apply": "Store.apply",
+    "release": "Store.release",
+}
 
 
 def _store(r: Results) -> list[str]:
