@@ -377,10 +377,14 @@ def _findings(r: Results) -> list[str]:
             )
         if granian is not None:
             verdict = "more" if granian.median > 1 else "less"
+            p99_granian = s.figure("feedsvc serve (granian) 200", "p99").median * 1000
+            p99_waitress = s.figure("feedsvc serve (waitress) 200", "p99").median * 1000
             lines.append(
                 f'- **granian** (`[service] server = "granian"`) serves {granian.median:.2f} x what waitress serves '
-                f"({verdict}), same app, same thread count. It is available as a setting; waitress stays the default "
-                "(switching it is the lead's call: `cli.py` is shared)."
+                f"({verdict}), same app, same thread count; its p99 latency is {p99_granian:.0f} ms against "
+                f"waitress's {p99_waitress:.0f} ms under the same load: it trades tail latency for throughput. "
+                "It is available as a setting; waitress stays the default (switching it is the lead's call: "
+                "`cli.py` is shared)."
             )
     return lines
 
