@@ -74,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(settings: config.Settings, args: argparse.Namespace) -> int:
+    if settings.server == "granian":
+        return _serve_granian(settings, args)
     from waitress import create_server
 
     from feedsvc.web import create_app
@@ -152,6 +154,24 @@ def _worker(settings: config.Settings, args: argparse.Namespace) -> int:
             pass
     finally:
         _stop_refreshing(jobs, refresher)
+        store.close()
+        log.info("stopped")
+    return 0
+
+
+def _serve_granian(settings: config.Settings, args: argparse.Namespace) -> int:
+    from feedsvc.web import granian_server
+
+    store = Store(settings.database_url)  # the scheduler's; granian's worker opens its own
+    jobs = scheduler.build(settings, store)
+    jobs.start()
+    sources, host, port = len(settings.sources), settings.bind_host, settings.bind_port
+    log.info("serving %d source(s) with granian on %s:%s", sources, host, port)
+    try:
+        granian_server.serve(settings, args.config)
+    finally:
+        log.info("stopping: waiting for running refreshes")
+        jobs.shutdown(wait=True)
         store.close()
         log.info("stopped")
     return 0

@@ -24,10 +24,11 @@ from zoneinfo import ZoneInfo
 from feedsvc import years
 from feedsvc.model import DateEvidence, Diff, Entry, Known, Listing, ListingItem, Post
 
-_NOT_WORD = re.compile(r"[\W_]+")
-
 # An untitled post matches a known entry of the same day when their texts start alike.
 _SAME_TEXT_PREFIX = 24
+# Anything but a letter or a digit (Unicode categories L* and N*: ``[^\W_]`` is exactly those,
+# checked over every code point); one regex pass instead of a category lookup per character.
+_NOT_WORD = re.compile(r"[\W_]+")
 
 
 def normalize(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -42,7 +43,15 @@ from feedsvc.model import (
     SourceStatus,
     Validators,
 )
-from feedsvc.store.schema import WRITE_OPTION, entries, listings, migrate, source_health, sources, tombstones
+from feedsvc.store.schema import (
+    WRITE_OPTION,
+    entries,
+    listings,
+    migrate,
+    source_health,
+    sources,
+    tombstones,
+)
 
 LISTINGS_KEPT = 50  # per source, newest by fetched_at
 RECENT_POSTS_KEPT = 5  # posts-on-page counts remembered per source for the layout-change guard
@@ -73,6 +82,9 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
+        # WAL + NORMAL: no fsync per commit (only at checkpoints); a crash never corrupts the
+        # database, a power loss may forget the last refreshes, which the next cycle redoes.
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     finally:
@@ -118,6 +130,17 @@ class Store:
                 self._engine.dispose()
                 raise
         self._writer = self._engine.execution_options(**{WRITE_OPTION: True})
+        self._changes = 0
+        self._changes_lock = threading.Lock()
+
+    @property
+    def changes(self) -> int:
+        """Bumps after every apply through this object that changed entries (any source).
+
+        Lets a cache in this process skip asking the database for versions while nothing changed here;
+        changes made by other processes are seen only through ``version``.
+        """
+        return self._changes
 
     def close(self) -> None:
         self._engine.dispose()
@@ -143,13 +166,9 @@ class Store:
     def known(self, source: str) -> Known:
         """Everything the differ needs: entries by identity, listings oldest first, tombstones."""
         with self._read("known", source) as conn:
-            rows = conn.execute(select(entries).where(entries.c.source == source)).all()
-            listing_rows = conn.execute(
-                select(listings.c.fetched_at, listings.c.items_json)
-                .where(listings.c.source == source)
-                .order_by(listings.c.fetched_at, listings.c.id)
-            ).all()
-            pruned = conn.scalars(select(tombstones.c.identity).where(tombstones.c.source == source)).all()
+            rows = conn.execute(_KNOWN_ENTRIES, {"source": source}).all()
+            listing_rows = conn.execute(_KNOWN_LISTINGS, {"source": source}).all()
+            pruned = conn.scalars(_KNOWN_TOMBSTONES, {"source": source}).all()
         return Known(
             entries={row.identity: _entry(row) for row in rows},
             listings=tuple(Listing(row.fetched_at, _items_from_json(row.items_json)) for row in listing_rows),
@@ -161,20 +180,18 @@ class Store:
         if limit < 0:
             raise ValueError(f"limit must not be negative, got {limit}")
         with self._read("entries", source) as conn:
-            rows = conn.execute(_newest_first(select(entries).where(entries.c.source == source)).limit(limit)).all()
+            rows = conn.execute(_NEWEST, {"source": source, "limit": limit}).all()
         return [_entry(row) for row in rows]
 
     def validators(self, source: str) -> Validators:
         with self._read("validators", source) as conn:
-            row = conn.execute(
-                select(sources.c.etag, sources.c.last_modified).where(sources.c.name == source)
-            ).one_or_none()
+            row = conn.execute(_VALIDATORS, {"name": source}).one_or_none()
         return Validators() if row is None else Validators(etag=row.etag, last_modified=row.last_modified)
 
     def version(self, source: str) -> int:
         """Bumps whenever the source's entries change; 0 for a source never applied."""
         with self._read("version", source) as conn:
-            return conn.scalar(select(sources.c.version).where(sources.c.name == source)) or 0
+            return conn.scalar(_VERSION, {"name": source}) or 0
 
     def versions(self, names: Sequence[str]) -> dict[str, int]:
         """Each name's version (0 for a source never applied), in one query."""
@@ -234,7 +251,10 @@ class Store:
                 _store_listing(conn, source, diff.listing)
             touched += _prune(conn, source, keep, status.attempted_at)
             if touched:
-                conn.execute(update(sources).where(sources.c.name == source).values(version=sources.c.version + 1))
+                conn.execute(_BUMP_VERSION, {"b_name": source})
+        if touched:
+            with self._changes_lock:
+                self._changes += 1
 
     def claim(
         self,
@@ -273,18 +293,41 @@ class Store:
                 .where(sources.c.name == source, sources.c.icon.is_distinct_from(icon))
                 .values(icon=icon, version=sources.c.version + 1)
             )
-            return result.rowcount == 1
+        if result.rowcount == 1:
+            with self._changes_lock:
+                self._changes += 1
+        return result.rowcount == 1
 
     def release(self, source: str, owner: str) -> bool:
         """Give the lease back; False (and no change) when ``owner`` does not hold it."""
         with self._write("release", source) as conn:
-            result = conn.execute(
-                update(sources)
-                .where(sources.c.name == source, sources.c.lease_owner == owner)
-                .values(lease_owner=None, lease_until=None)
-            )
+            result = conn.execute(_RELEASE, {"b_name": source, "b_owner": owner})
             return result.rowcount == 1
 
+
+# -- hot statements, built once: building a statement costs more than running it on SQLite ---------
+
+_KNOWN_ENTRIES = select(entries).where(entries.c.source == bindparam("source"))
+_KNOWN_LISTINGS = (
+    select(listings.c.fetched_at, listings.c.items_json)
+    .where(listings.c.source == bindparam("source"))
+    .order_by(listings.c.fetched_at, listings.c.id)
+)
+_KNOWN_TOMBSTONES = select(tombstones.c.identity).where(tombstones.c.source == bindparam("source"))
+_VALIDATORS = select(sources.c.etag, sources.c.last_modified).where(sources.c.name == bindparam("name"))
+_VERSION = select(sources.c.version).where(sources.c.name == bindparam("name"))
+_RELEASE = (
+    update(sources)
+    .where(sources.c.name == bindparam("b_name"), sources.c.lease_owner == bindparam("b_owner"))
+    .values(lease_owner=None, lease_until=None)
+)
+_BUMP_VERSION = update(sources).where(sources.c.name == bindparam("b_name")).values(version=sources.c.version + 1)
+_ENSURE_SOURCE = {
+    "sqlite": sqlite.insert(sources).values(name=bindparam("b_name")).on_conflict_do_nothing(index_elements=["name"]),
+    "postgresql": postgresql.insert(sources)
+    .values(name=bindparam("b_name"))
+    .on_conflict_do_nothing(index_elements=["name"]),
+}
 
 # -- apply, step by step ---------------------------------------------------------------------------
 
@@ -302,10 +345,8 @@ def _check_apply(source: str, diff: Diff, status: SourceStatus, keep: int) -> No
 def _ensure_source(conn: Connection, source: str) -> None:
     """Create the source's row if it is missing (without touching an existing one)."""
     dialect = conn.dialect.name
-    if dialect == "sqlite":
-        conn.execute(sqlite.insert(sources).values(name=source).on_conflict_do_nothing(index_elements=["name"]))
-    elif dialect == "postgresql":
-        conn.execute(postgresql.insert(sources).values(name=source).on_conflict_do_nothing(index_elements=["name"]))
+    if dialect in _ENSURE_SOURCE:
+        conn.execute(_ENSURE_SOURCE[dialect], {"b_name": source})
     elif conn.scalar(select(sources.c.name).where(sources.c.name == source)) is None:
         conn.execute(insert(sources).values(name=source))
 
@@ -350,7 +391,7 @@ def _write_entries(conn: Connection, source: str, given: Iterable[Entry]) -> int
         if identity in stored and stored[identity] != entry
     ]
     if fresh:
-        conn.execute(insert(entries), fresh)
+        conn.execute(_INSERT_ENTRY, fresh)
     if replaced:
         conn.execute(_REPLACE_ENTRY, replaced)
     return len(fresh) + len(replaced)
@@ -359,8 +400,8 @@ def _write_entries(conn: Connection, source: str, given: Iterable[Entry]) -> int
 def _stored_entries(conn: Connection, source: str, identities: list[str]) -> dict[str, Entry]:
     found: dict[str, Entry] = {}
     for chunk in _chunks(identities):
-        query = select(entries).where(entries.c.source == source, entries.c.identity.in_(chunk))
-        found |= {row.identity: _entry(row) for row in conn.execute(query)}
+        rows = conn.execute(_STORED_ENTRIES, {"source": source, "identities": list(chunk)})
+        found |= {row.identity: _entry(row) for row in rows}
     return found
 
 
@@ -379,32 +420,21 @@ def _update_params(row: dict[str, Any]) -> dict[str, Any]:
 
 def _store_listing(conn: Connection, source: str, listing: Listing) -> None:
     """Remember the listing unless it equals the newest one stored; keep the newest LISTINGS_KEPT."""
-    newest = conn.scalar(
-        select(listings.c.items_json)
-        .where(listings.c.source == source)
-        .order_by(listings.c.fetched_at.desc(), listings.c.id.desc())
-        .limit(1)
-    )
+    newest = conn.scalar(_NEWEST_LISTING, {"source": source})
     if newest is not None and _items_from_json(newest) == listing.items:
         return
     conn.execute(
-        insert(listings).values(source=source, fetched_at=listing.fetched_at, items_json=_items_to_json(listing.items))
+        _INSERT_LISTING,
+        {"source": source, "fetched_at": listing.fetched_at, "items_json": _items_to_json(listing.items)},
     )
-    surplus = conn.scalars(
-        select(listings.c.id)
-        .where(listings.c.source == source)
-        .order_by(listings.c.fetched_at.desc(), listings.c.id.desc())
-        .offset(LISTINGS_KEPT)
-    ).all()
+    surplus = conn.scalars(_SURPLUS_LISTINGS, {"source": source}).all()
     for chunk in _chunks(surplus):
         conn.execute(delete(listings).where(listings.c.id.in_(chunk)))
 
 
 def _prune(conn: Connection, source: str, keep: int, pruned_at: datetime) -> int:
     """Delete all but the newest ``keep`` entries, leaving tombstones; return how many went."""
-    oldest = conn.scalars(
-        _newest_first(select(entries.c.identity).where(entries.c.source == source)).offset(keep)
-    ).all()
+    oldest = conn.scalars(_BEYOND_KEEP, {"source": source, "keep": keep}).all()
     for chunk in _chunks(oldest):
         conn.execute(delete(entries).where(entries.c.source == source, entries.c.identity.in_(chunk)))
         conn.execute(delete(tombstones).where(tombstones.c.source == source, tombstones.c.identity.in_(chunk)))
@@ -419,6 +449,29 @@ def _prune(conn: Connection, source: str, keep: int, pruned_at: datetime) -> int
 
 def _newest_first(query: Select[Any]) -> Select[Any]:
     return query.order_by(entries.c.sort_at.desc(), entries.c.first_seen.desc(), entries.c.identity)
+
+
+_NEWEST = _newest_first(select(entries).where(entries.c.source == bindparam("source"))).limit(bindparam("limit"))
+_BEYOND_KEEP = _newest_first(select(entries.c.identity).where(entries.c.source == bindparam("source"))).offset(
+    bindparam("keep")
+)
+_STORED_ENTRIES = select(entries).where(
+    entries.c.source == bindparam("source"), entries.c.identity.in_(bindparam("identities", expanding=True))
+)
+_INSERT_ENTRY = insert(entries)
+_INSERT_LISTING = insert(listings)
+_NEWEST_LISTING = (
+    select(listings.c.items_json)
+    .where(listings.c.source == bindparam("source"))
+    .order_by(listings.c.fetched_at.desc(), listings.c.id.desc())
+    .limit(1)
+)
+_SURPLUS_LISTINGS = (
+    select(listings.c.id)
+    .where(listings.c.source == bindparam("source"))
+    .order_by(listings.c.fetched_at.desc(), listings.c.id.desc())
+    .offset(LISTINGS_KEPT)
+)
 
 
 def _entry_row(entry: Entry) -> dict[str, Any]:

@@ -56,6 +56,7 @@ def test_relative_file_urls_are_resolved_against_the_config_file(tmp_path: Path)
         ('[[sources]]\nname = "a"\nurl = "x"\ncolour = "red"\n', "sources.a.colour: unknown setting"),
         ('[service]\nbind = "nowhere"\n', "service.bind: expected HOST:PORT"),
         ('[service]\nthreads = "many"\n', "service.threads: expected int"),
+        ('[service]\nserver = "gunicorn"\n', "service.server: expected one of waitress, granian, got 'gunicorn'"),
         ('[service]\ndatabase_url = "mysql://x"\n', "service.database_url"),
         ("[service\n", "not valid TOML"),
     ],
