@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from types import FrameType
 
@@ -93,15 +93,9 @@ def _serve(settings: config.Settings, args: argparse.Namespace) -> int:
     def stop(signum: int, frame: FrameType | None) -> None:
         raise SystemExit(0)  # waitress's loop catches it and shuts its workers down
 
-    def reload(signum: int, frame: FrameType | None) -> None:
-        try:
-            reloader.reload()
-        except FeedsvcError as exc:
-            log.error("SIGHUP: config not reloaded: %s", exc)
-
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGHUP, reload)
+    signal.signal(signal.SIGHUP, _reload_on(reloader))
     if jobs is not None:
         jobs.start()
     log.info(
@@ -133,15 +127,9 @@ def _worker(settings: config.Settings, args: argparse.Namespace) -> int:
     def stop(signum: int, frame: FrameType | None) -> None:
         stopping.set()
 
-    def reload(signum: int, frame: FrameType | None) -> None:
-        try:
-            reloader.reload()
-        except FeedsvcError as exc:
-            log.error("SIGHUP: config not reloaded: %s", exc)
-
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGHUP, reload)
+    signal.signal(signal.SIGHUP, _reload_on(reloader))
     jobs.start()
     log.info(
         "worker refreshing %d source(s) as %s (database %s)",
@@ -175,6 +163,18 @@ def _serve_granian(settings: config.Settings, args: argparse.Namespace) -> int:
         store.close()
         log.info("stopped")
     return 0
+
+
+def _reload_on(reloader: Reloader) -> Callable[[int, FrameType | None], None]:
+    """The SIGHUP handler: read the config again; a bad file is logged and changes nothing."""
+
+    def reload(signum: int, frame: FrameType | None) -> None:
+        try:
+            reloader.reload()
+        except FeedsvcError as exc:
+            log.error("SIGHUP: config not reloaded: %s", exc)
+
+    return reload
 
 
 def _stop_refreshing(jobs: BackgroundScheduler | None, refresher: Refresher) -> None:
