@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     machine.append(f"load average at the end: {_load()}; the whole run took {time.monotonic() - started:.0f} s")
     if not args.smoke:
         machine.append(
-            "the machine was shared with other engineers running test suites during the run: "
+            "the machine is a shared 2-core box whose load the run does not control: "
             "figures are noisy, ratios (same round) are the numbers to trust"
         )
     if args.raw:

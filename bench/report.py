@@ -86,7 +86,7 @@ def targets(r: Results) -> list[Target]:
             f"the cycle is CPU-bound in one process ({per:.1f} ms CPU per refresh, the GIL serialises the "
             "scheduler's 4 workers): SQLAlchemy executing about 12 statements in 4 transactions per refresh "
             "(claim, validators + known, apply, release), and requests building a new Session and connection "
-            "per fetch. One requests.Session per worker thread (fetch issue), folding claim and release into "
+            "per fetch. One requests.Session per worker thread, folding claim and release into "
             "apply's transaction, and refreshing from 2 processes would meet it on 2 cores",
         )
     )
@@ -118,7 +118,9 @@ def targets(r: Results) -> list[Target]:
                         "feeds blueprint and Werkzeug validating the three caching headers (ETag, Last-Modified, "
                         "Cache-Control) as it builds the response. Answering `/feeds/<name>.atom` from a small WSGI "
                         "layer in front of Flask (a dictionary lookup, prebuilt headers) would pass the bare-Flask "
-                        "ceiling; left out because the feeds issue is reshaping that route",
+                        "ceiling. A cache that asks the store for the version only after a local change or once a "
+                        "second reached 0.87 x; it was left out because an instance would then serve a stale feed "
+                        "for up to a second after another instance's refresh",
                     )
                 )
     return found
@@ -188,8 +190,8 @@ def _serving(r: Results) -> list[str]:
             lines.append(f"| {label} | {ratio.show(' x')} |")
     lines += [
         "",
-        "Static publishing of feeds (the feeds issue) has not landed: when it does, nginx serving those",
-        "files is the `nginx (static file)` row.",
+        "With `publish_dir` set, feedsvc writes every feed as a static file: nginx serving those files is",
+        "the `nginx (static file)` row.",
     ]
     return lines
 
@@ -293,7 +295,7 @@ def _store(r: Results) -> list[str]:
             f"{s['apply_ms']:.2f} ms ({s['apply_ms_low']:.2f}..{s['apply_ms_high']:.2f}) | {s['known_ms']:.1f} ms | "
             f"{s['db_bytes'] / 1e6:,.1f} MB | {s['bytes_per_entry']:.0f} | {s['rss_mb']:.0f} MB |"
         )
-    lines += ["", "PostgreSQL: not measured yet (its issue has not landed)."]
+    lines += ["", "PostgreSQL: not measured by this command yet (the multi-instance test reports fetches, takeover)."]
     return lines
 
 
@@ -382,9 +384,10 @@ def _findings(r: Results) -> list[str]:
             lines.append(
                 f'- **granian** (`[service] server = "granian"`) serves {granian.median:.2f} x what waitress serves '
                 f"({verdict}), same app, same thread count; its p99 latency is {p99_granian:.0f} ms against "
-                f"waitress's {p99_waitress:.0f} ms under the same load: it trades tail latency for throughput. "
-                "It is available as a setting; waitress stays the default (switching it is the lead's call: "
-                "`cli.py` is shared)."
+                f"waitress's {p99_waitress:.0f} ms under the same load (an earlier, busier run measured granian's "
+                "p99 at 327 ms against 21 ms). It is available as a setting; waitress stays the default: under "
+                "granian the app runs in a worker process of its own and SIGHUP does not reload its config, "
+                "and its tail latency has varied widely between runs."
             )
     return lines
 
@@ -393,11 +396,10 @@ _CHANGES = [
     "",
     "## Changes made from these numbers",
     "",
-    "- `web/cache.py`: every `GET /feeds/<name>.atom` asked SQLite for the source's version (a transaction per "
-    "request). The cache now asks only after an apply in this process (`Store.changes`) or once a second "
-    "(`REVALIDATE_AFTER`, for changes made by other processes). `web/feeds.py` sets the caching headers as "
-    "plain strings and answers an exact `If-None-Match` with 304 without parsing; Werkzeug's conditional logic "
-    "runs only for other conditional requests. (Before: feedsvc served about 0.55 x the bare Flask ceiling.)",
+    "- `web/cache.py` (tried, not kept): asking SQLite for the source's version only after an apply in this "
+    "process or once a second took feedsvc from 0.55 x to 0.87 x of the bare Flask ceiling, but let an "
+    "instance serve a stale feed for up to a second after another instance's refresh (several instances "
+    "must serve identical bytes): every request still asks for the version, one primary-key read.",
     "- `store/store.py`: the hot statements (claim, release, validators, version, known, newest entries, apply's "
     "steps) are built once with bind parameters: building a SQLAlchemy statement took longer than SQLite "
     "running it. SQLite runs with `synchronous=NORMAL` under WAL: no fsync per commit (a crash never "
