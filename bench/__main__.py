@@ -10,7 +10,6 @@ python -m bench --render FILE    ... to write the report again from them, measur
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import pickle
 import platform
@@ -105,17 +104,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _store(work: Path, plan: Plan) -> list[dict[str, float]]:
     levels = ",".join(str(n) for n in plan.store_levels)
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.child", "store", str(work / "store.db"), str(plan.store_sources), levels],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    if out.returncode != 0:
-        raise RuntimeError(f"store benchmark failed:\n{out.stderr[-4000:]}")
-    measured: list[dict[str, float]] = json.loads(out.stdout)
+    measured: list[dict[str, float]] = tools.child("store", str(work / "store.db"), str(plan.store_sources), levels)
     return measured
 
 

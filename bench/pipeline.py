@@ -8,7 +8,6 @@ changes), the other half stay as they were (304 to the remembered validators).
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -140,17 +139,7 @@ def step_costs(workdir: Path, sources: int) -> dict[str, float]:
         _child_cycle(db, base, sources, expect_changed=sources)
         for name in names[::2]:
             _write(site / f"{name}.txt", seeds[1], 1_700_000_010)
-        out = subprocess.run(
-            [sys.executable, "-m", "bench.child", "steps", str(db), base, str(sources)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
-    if out.returncode != 0:
-        raise RuntimeError(f"step costs of {sources} sources failed:\n{out.stderr[-4000:]}")
-    measured: dict[str, float] = json.loads(out.stdout)
+        measured: dict[str, float] = tools.child("steps", str(db), base, str(sources))
     return measured
 
 
@@ -160,17 +149,7 @@ def _write(path: Path, body: bytes, mtime: int) -> None:
 
 
 def _child_cycle(db: Path, base: str, sources: int, expect_changed: int) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.child", "cycle", str(db), base, str(sources)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    if out.returncode != 0:
-        raise RuntimeError(f"refresh cycle of {sources} sources failed:\n{out.stderr[-4000:]}")
-    result: dict[str, float] = json.loads(out.stdout)
+    result: dict[str, float] = tools.child("cycle", str(db), base, str(sources))
     if result["errors"] or result["fetched"] != expect_changed or result["not_modified"] != sources - expect_changed:
         raise RuntimeError(f"refresh cycle of {sources} sources: unexpected outcome {result}")
     return result

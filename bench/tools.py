@@ -5,10 +5,13 @@ Both are Debian packages; ``missing()`` says how to install what is absent.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -16,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 INSTALL_HINT = "apt-get update && apt-get install -y --no-install-recommends nginx-light wrk"
 
@@ -168,3 +172,19 @@ def parse_wrk(out: str) -> Load:
         p99=float(p99[1]) * _UNITS[p99[2]],
         errors=errors,
     )
+
+
+def child(what: str, *args: str) -> Any:
+    """Run ``python -m bench.child WHAT ARGS...`` in a process of its own; its JSON answer."""
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.child", what, *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"bench.child {what} {' '.join(args)} failed:\n{out.stderr[-4000:]}")
+    return json.loads(out.stdout)
