@@ -25,7 +25,6 @@ from feedsvc.config import Source
 from feedsvc.model import Diff, Known, Snapshot, SourceStatus
 from feedsvc.store import Store
 
-ROOT = Path(__file__).resolve().parent.parent
 ZONE = "Asia/Shanghai"
 NOW = datetime(2023, 7, 20, 12, 0, tzinfo=UTC)
 
