@@ -39,7 +39,6 @@ from feedsvc import __version__
 from feedsvc.config import Source
 from feedsvc.errors import DecodeError, FetchError, FetchTimeout, HTTPStatusError, TooLarge
 from feedsvc.model import Snapshot, Validators
-from feedsvc.politeness import HostGate
 
 USER_AGENT = f"feedsvc/{__version__} (+https://github.com/feedsvc/feedsvc)"
 ACCEPT_ENCODING = "gzip, deflate, br"  # br needs the brotli package (a dependency)
@@ -58,17 +57,13 @@ _BROWSER_ENCODINGS = {
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
-def get(
-    source: Source, validators: Validators, now: datetime, gate: HostGate | None = None
-) -> Snapshot | None:
+def get(source: Source, validators: Validators, now: datetime) -> Snapshot | None:
     """The source's page now; ``None`` when unchanged since ``validators``.
 
-    ``gate``, when given, spaces requests to one host (see ``politeness.HostGate``).
+    The gap between requests to one host is kept by ``refresh.run`` (``politeness.HostGate``).
     """
     if source.is_local:
         return _read_file(source, now)
-    if gate is not None:
-        gate.wait(source.url)
     return _download(source, validators, now)
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -28,7 +28,7 @@ from feedsvc.store.store import make_engine
 from tests.atom_checks import assert_valid_atom, parse_feed
 from tests.e2e.test_service import distinct_posts
 from tests.postgres import BACKENDS, database_url
-from tests.support import ROOT, SEEDS, TOKEN, Service, free_port, http, running_service
+from tests.support import ROOT, SEEDS, TOKEN, Service, free_port, http, local_http, running_service
 
 INTERVAL = 2.0  # seconds, each source's
 LEASE = 3.0  # seconds, longer than each source's timeout (2 s)
@@ -88,16 +88,12 @@ def counting_site() -> Iterator[Site]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    site.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield site
-    finally:
-        site.release.set()
-        server.shutdown()
-        server.server_close()
+    with local_http(Handler) as base:
+        site.url = base
+        try:
+            yield site
+        finally:
+            site.release.set()
 
 
 def write_instance_config(directory: Path, db_url: str, site: Site) -> Path:

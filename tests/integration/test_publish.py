@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -21,7 +20,7 @@ from feedsvc.render import Format
 from feedsvc.store import Store
 from tests.atom_checks import assert_valid_atom, parse_feed
 from tests.feed_checks import assert_valid_json_feed, assert_valid_rss
-from tests.support import ROOT, free_port, snapshot_server
+from tests.support import ROOT, free_port, local_http, snapshot_server
 
 BYLINE_HTML = (ROOT / "fixtures" / "html" / "typecho_byline.html").read_text(encoding="utf-8")
 BASE = "http://feeds.example.org"
@@ -53,15 +52,9 @@ def stub_hub() -> Iterator[StubHub]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    hub.url = f"http://127.0.0.1:{server.server_address[1]}/hub"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with local_http(Handler) as base:
+        hub.url = f"{base}/hub"
         yield hub
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def page(icon_tag: str = '<link rel="icon" href="/favicon.png" sizes="32x32">') -> bytes:

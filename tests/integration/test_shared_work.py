@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import psycopg
@@ -19,7 +19,7 @@ from feedsvc import refresh
 from feedsvc.config import Source
 from feedsvc.store import Store
 from tests.postgres import BACKENDS, PostgresServer, database_url
-from tests.support import SEEDS, snapshot_server
+from tests.support import SEEDS, local_http, snapshot_server
 
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 INSTANCES = ("host-a:1:aaaa", "host-b:2:bbbb", "host-c:3:cccc")
@@ -92,15 +92,12 @@ def slow_site() -> Iterator[SlowSite]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
-    site.url = f"http://127.0.0.1:{server.server_address[1]}/"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield site
-    finally:
-        site.release.set()
-        server.shutdown()
-        server.server_close()
+    with local_http(Slow) as base:
+        site.url = f"{base}/"
+        try:
+            yield site
+        finally:
+            site.release.set()
 
 
 def test_two_runs_in_one_process_exclude_each_other(tmp_path: Path) -> None:
