@@ -19,6 +19,8 @@ from feedsvc.errors import FeedsvcError
 from feedsvc.refresher import Refresher
 from feedsvc.reload import Reloader
 from feedsvc.store import Store
+from feedsvc.user_sources import Catalog
+from feedsvc.web.auth import ensure_token
 
 DEFAULT_CONFIG = "config/feedsvc.toml"
 log = logging.getLogger("feedsvc")
@@ -70,7 +72,45 @@ def _parser() -> argparse.ArgumentParser:
     )
     preview.add_argument("--timezone", default="UTC", help="IANA zone of the dates the page shows (default: UTC)")
     preview.set_defaults(command=_preview, needs_config=False)
+    _sources_parser(commands)  # issue 14
     return parser
+
+
+def _sources_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``feedsvc sources export|import``: the sources kept in the database (issue 14)."""
+    sources = commands.add_parser(
+        "sources",
+        help="export or import the sources kept in the database (added from the browser or the API)",
+        description="The sources kept in the database, beside the config file's: export them as TOML, "
+        "or import [[sources]] tables from a TOML file.",
+        epilog="examples:\n  feedsvc sources export > sources.toml\n  feedsvc sources import sources.toml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = sources.add_subparsers(required=True, metavar="ACTION")
+    export = actions.add_parser("export", help="print the database's sources as TOML [[sources]] tables")
+    export.set_defaults(command=_sources_export)
+    load = actions.add_parser("import", help="add the [[sources]] of a TOML file to the database")
+    load.add_argument("file", metavar="FILE", help="TOML file with [[sources]] tables (a config file works)")
+    load.add_argument("--replace", action="store_true", help="overwrite sources already in the database")
+    load.set_defaults(command=_sources_import)
+
+
+def _sources_export(settings: config.Settings, args: argparse.Namespace) -> int:
+    from feedsvc import sources_io
+
+    with Store(settings.database_url) as store:
+        sys.stdout.write(sources_io.export(store.definitions()))
+    return 0
+
+
+def _sources_import(settings: config.Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from feedsvc import sources_io
+
+    with Store(settings.database_url) as store:
+        refused = sources_io.import_file(Path(args.file), Catalog(settings, store), args.replace, print)
+    return 1 if refused else 0
 
 
 def _serve(settings: config.Settings, args: argparse.Namespace) -> int:
@@ -81,12 +121,22 @@ def _serve(settings: config.Settings, args: argparse.Namespace) -> int:
     from feedsvc.web import create_app
 
     store = Store(settings.database_url)
+    catalog, settings = _with_database_sources(settings, store)  # issue 14
+    ensure_token(settings)  # issue 14: says where the admin token is
     recovery.release_dead_leases(store, refresh.OWNER)
     static.write(settings, store, [s.name for s in settings.sources])  # when publish_dir is set
     refresher = Refresher(settings, store)
-    app = create_app(settings, store, refresher)
+    app = create_app(settings, store, refresher, catalog)
     jobs = None if args.no_scheduler else scheduler.build(settings, store, refresher=refresher)
-    reloader = Reloader(args.config, refresher, jobs, on_swap=lambda new: app.config.update(FEEDSVC_SETTINGS=new))
+    reloader = Reloader(
+        args.config,
+        refresher,
+        jobs,
+        on_swap=lambda new: app.config.update(FEEDSVC_SETTINGS=new),
+        merge=catalog.with_file,
+    )
+    catalog.on_change = reloader.apply  # issue 14: a source added, changed or removed in the database
+    catalog.watch()
     app.config.update(FEEDSVC_SCHEDULER=jobs, FEEDSVC_RELOADER=reloader)
     server = create_server(app, host=settings.bind_host, port=settings.bind_port, threads=settings.threads)
 
@@ -118,10 +168,13 @@ def _serve(settings: config.Settings, args: argparse.Namespace) -> int:
 def _worker(settings: config.Settings, args: argparse.Namespace) -> int:
     """The scheduler alone: refreshes due sources (shared with other instances) until SIGTERM or Ctrl-C."""
     store = Store(settings.database_url)
+    catalog, settings = _with_database_sources(settings, store)  # issue 14
     recovery.release_dead_leases(store, refresh.OWNER)
     refresher = Refresher(settings, store)
     jobs = scheduler.build(settings, store, refresher=refresher)
-    reloader = Reloader(args.config, refresher, jobs)
+    reloader = Reloader(args.config, refresher, jobs, merge=catalog.with_file)
+    catalog.on_change = reloader.apply  # issue 14
+    catalog.watch()
     stopping = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -165,6 +218,12 @@ def _serve_granian(settings: config.Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _with_database_sources(settings: config.Settings, store: Store) -> tuple[Catalog, config.Settings]:
+    """Issue 14: the config file's sources plus the database's (the file wins a name)."""
+    catalog = Catalog(settings, store)
+    return catalog, catalog.effective()
+
+
 def _reload_on(reloader: Reloader) -> Callable[[int, FrameType | None], None]:
     """The SIGHUP handler: read the config again; a bad file is logged and changes nothing."""
 
@@ -191,11 +250,13 @@ def _stop_refreshing(jobs: BackgroundScheduler | None, refresher: Refresher) -> 
 
 
 def _refresh(settings: config.Settings, args: argparse.Namespace) -> int:
+    store = Store(settings.database_url)
+    _, settings = _with_database_sources(settings, store)  # issue 14
     unknown = [name for name in args.source if settings.source(name) is None]
     if unknown:
+        store.close()
         print(f"feedsvc: unknown source(s): {', '.join(unknown)}", file=sys.stderr)
         return 2
-    store = Store(settings.database_url)
     notify = publish.after_refresh(settings, store)
     failed = 0
     try:
@@ -204,8 +265,10 @@ def _refresh(settings: config.Settings, args: argparse.Namespace) -> int:
                 continue
             result = refresh.run(store, source, datetime.now(UTC), notify=notify)
             if result.ok:
-                what = "not modified" if result.not_modified else f"{result.new} new, {result.changed} updated"
-                print(f"{source.name}: {what}, {result.seen} on the page")
+                if result.not_modified:
+                    print(f"{source.name}: not modified since the last fetch")
+                else:
+                    print(f"{source.name}: {result.new} new, {result.changed} updated, {result.seen} on the page")
             else:
                 failed += 1
                 print(f"{source.name}: failed: {result.error}")

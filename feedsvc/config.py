@@ -80,6 +80,10 @@ class Settings:
     max_backoff: timedelta = timedelta(hours=6)  # longest wait after repeated failures
     manual_refresh_gap: timedelta = timedelta(seconds=10)  # between two manual refreshes of one source
     shutdown_grace: timedelta = timedelta(seconds=30)  # how long SIGTERM waits for running refreshes
+    # issue 14: what sources defined in the database (feedsvc.user_sources) are parsed and checked with
+    min_interval: timedelta = timedelta(minutes=1)
+    lease: timedelta | None = None
+    allow_private_addresses: bool = False  # URLs typed in the browser may reach private/loopback addresses
 
     def source(self, name: str) -> Source | None:
         return next((s for s in self.sources if s.name == name), None)
@@ -154,6 +158,9 @@ def parse(raw: dict[str, Any], base_dir: Path, environ: Any) -> Settings:
         sources=sources,
         hub=hub,
         publish_dir=None if publish_dir is None else base_dir / publish_dir,
+        min_interval=min_interval,
+        lease=lease,
+        allow_private_addresses=_flag(service, "service.allow_private_addresses"),
         **_service_extra(service),
     )
 
@@ -171,6 +178,7 @@ SERVICE_KEYS = (
     "min_interval",
     "hub",
     "publish_dir",
+    "allow_private_addresses",
     *_SERVICE_EXTRA,
 )
 
@@ -194,12 +202,37 @@ def _service_extra(service: dict[str, Any]) -> dict[str, Any]:
     return {"workers": workers, **durations}
 
 
-def _source(item: Any, index: int, base_dir: Path, min_interval: timedelta, lease: timedelta | None) -> Source:
+def _flag(table: dict[str, Any], path: str) -> bool:
+    value = table.get(path.rsplit(".", 1)[-1], False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{path}: expected true or false, got {value!r}")
+    return value
+
+
+def parse_source(item: Any, settings: Settings, key: str = "source", local_files: bool = False) -> Source:
+    """One ``[[sources]]`` table from elsewhere than the config file (the database, an import, the API).
+
+    Checked as the config's own, with the service's ``min_interval`` and ``lease``; a local file path
+    is refused unless ``local_files`` (only the config file may name local files).
+    """
+    if isinstance(item, dict) and not local_files:
+        url = item.get("url")
+        if isinstance(url, str) and not url.startswith(("http://", "https://")):
+            name = item.get("name")
+            where = f"sources.{name}" if isinstance(name, str) and _NAME.match(name) else key
+            raise ConfigError(f"{where}.url: expected an http:// or https:// URL, got {url!r}")
+    return _source(item, 0, Path.cwd(), settings.min_interval, settings.lease, key=key)
+
+
+def _source(
+    item: Any, index: int, base_dir: Path, min_interval: timedelta, lease: timedelta | None, key: str | None = None
+) -> Source:
     if not isinstance(item, dict):
-        raise ConfigError(f"sources[{index}]: expected a table")
+        raise ConfigError(f"{key or f'sources[{index}]'}: expected a table")
     name = item.get("name")
     if not isinstance(name, str) or not _NAME.match(name):
-        raise ConfigError(f"sources[{index}].name: expected lowercase letters, digits, '-' or '_', got {name!r}")
+        where = key or f"sources[{index}]"
+        raise ConfigError(f"{where}.name: expected lowercase letters, digits, '-' or '_', got {name!r}")
     key = f"sources.{name}"
     if name == RESERVED_NAME:
         raise ConfigError(f"{key}: the name {RESERVED_NAME!r} is reserved for the combined feed /feeds/all.atom")

@@ -39,23 +39,35 @@ class Reloader:
         refresher: Refresher,
         jobs: BaseScheduler | None = None,
         on_swap: Callable[[Settings], None] | None = None,
+        merge: Callable[[Settings], Settings] | None = None,
     ) -> None:
         self.path = Path(path)
         self._refresher = refresher
         self._jobs = jobs
         self._on_swap = on_swap
+        self._merge = merge  # issue 14: the file's settings -> with the database's sources
         self._lock = threading.Lock()
+
+    def apply(self, new: Settings) -> None:
+        """Use ``new`` everywhere now (the database's sources changed): refresher, app, scheduler jobs."""
+        with self._lock:
+            self._swap(new)
+
+    def _swap(self, new: Settings) -> None:
+        self._refresher.swap(new)
+        if self._on_swap is not None:
+            self._on_swap(new)
+        if self._jobs is not None:
+            scheduler.sync(self._jobs, self._refresher, new)
 
     def reload(self) -> Report:
         """Read the config file again and apply it; ConfigError (and no change) when it is bad."""
         with self._lock:
             old = self._refresher.settings
             new = config.load(self.path)
-            self._refresher.swap(new)
-            if self._on_swap is not None:
-                self._on_swap(new)
-            if self._jobs is not None:
-                scheduler.sync(self._jobs, self._refresher, new)
+            if self._merge is not None:
+                new = self._merge(new)
+            self._swap(new)
             report = compare(old, new)
         log.info(
             "reloaded %s: added=%s changed=%s removed=%s needs_restart=%s",

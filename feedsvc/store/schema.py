@@ -177,12 +177,29 @@ def _create_source_health(conn: Connection) -> None:
     metadata.create_all(conn, tables=[source_health], checkfirst=True)
 
 
+# issue 14: sources added from the browser, the API or `feedsvc sources import` (the config file's are not here)
+defined_sources = Table(
+    "defined_sources",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("definition_json", Text, nullable=False),  # JSON: the source's [[sources]] table, as in the config
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+
+def _create_defined_sources(conn: Connection) -> None:
+    """Migration 4: defined_sources, the sources kept in the database beside the config file's."""
+    metadata.create_all(conn, tables=[defined_sources], checkfirst=True)
+
+
 Migration = Callable[[Connection], None]
 
 MIGRATIONS: list[Migration] = [
     _create_tables,
     _categories_html_summaries_and_icons,
     _create_source_health,
+    _create_defined_sources,
 ]
 
 

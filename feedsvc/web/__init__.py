@@ -11,14 +11,19 @@ from flask import Flask
 from feedsvc.config import Settings
 from feedsvc.refresher import Refresher
 from feedsvc.store import Store
+from feedsvc.user_sources import Catalog
+from feedsvc.web.admin import init_app as init_admin
 from feedsvc.web.api import api
+from feedsvc.web.auth import init_app as init_auth
 from feedsvc.web.cache import FeedCache
 from feedsvc.web.feeds import feeds
 from feedsvc.web.pages import pages
 from feedsvc.web.status import init_app as init_status
 
 
-def create_app(settings: Settings, store: Store, refresher: Refresher | None = None) -> Flask:
+def create_app(
+    settings: Settings, store: Store, refresher: Refresher | None = None, catalog: Catalog | None = None
+) -> Flask:
     app = Flask(__name__)
     app.config["FEEDSVC_SETTINGS"] = settings
     app.config["FEEDSVC_STORE"] = store
@@ -27,5 +32,9 @@ def create_app(settings: Settings, store: Store, refresher: Refresher | None = N
     app.register_blueprint(feeds)
     app.register_blueprint(api)
     app.register_blueprint(pages)
-    init_status(app, refresher or Refresher(settings, store))
+    refresher = refresher or Refresher(settings, store)
+    init_status(app, refresher)
+    # issue 14: admin token and session, the admin pages, the sources API (database-held sources)
+    init_auth(app, settings)
+    init_admin(app, catalog or Catalog(settings, store), refresher)
     return app

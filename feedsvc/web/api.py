@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask import Blueprint, Response, abort, current_app, jsonify
 
 from feedsvc.config import Settings
 from feedsvc.errors import ConfigError
 from feedsvc.model import RefreshResult
 from feedsvc.refresher import Refresher, TooSoon
 from feedsvc.reload import Reloader
+from feedsvc.web.auth import require_admin
 
 api = Blueprint("api", __name__, url_prefix="/api")
 
@@ -87,16 +87,12 @@ def _answer(answer: RefreshResult | TooSoon) -> tuple[Response, int]:
 
 
 def _authorize(settings: Settings) -> None:
-    expected = settings.refresh_token
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if expected is None:
-        abort(401, description=f"manual refresh is disabled: set the {settings.refresh_token_env} environment variable")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
-        abort(401, description="a valid 'Authorization: Bearer <token>' header is required")
+    """The admin token (feedsvc/web/auth.py): the environment variable's, else the data directory's."""
+    require_admin()
 
 
 @api.errorhandler(401)
+@api.errorhandler(403)
 @api.errorhandler(404)
 def json_error(error: Exception) -> tuple[Response, int]:
     code = getattr(error, "code", 500)
