@@ -204,7 +204,12 @@ def _serve_granian(settings: config.Settings, args: argparse.Namespace) -> int:
     from feedsvc.web import granian_server
 
     store = Store(settings.database_url)  # the scheduler's; granian's worker opens its own
-    jobs = scheduler.build(settings, store)
+    catalog, settings = _with_database_sources(settings, store)  # issue 14
+    ensure_token(settings)
+    refresher = Refresher(settings, store)
+    jobs = scheduler.build(settings, store, refresher=refresher)
+    catalog.on_change = lambda new: (refresher.swap(new), scheduler.sync(jobs, refresher, new))
+    catalog.watch()
     jobs.start()
     sources, host, port = len(settings.sources), settings.bind_host, settings.bind_port
     log.info("serving %d source(s) with granian on %s:%s", sources, host, port)

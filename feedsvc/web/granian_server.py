@@ -24,10 +24,15 @@ def app() -> Flask:
     """The app factory granian's worker calls: the config named by ``$FEEDSVC_CONFIG``."""
     from feedsvc import config
     from feedsvc.store import Store
+    from feedsvc.user_sources import Catalog
     from feedsvc.web import create_app
 
     settings = config.load(os.environ[CONFIG_ENV])
-    return create_app(settings, Store(settings.database_url))
+    store = Store(settings.database_url)
+    catalog = Catalog(settings, store)  # issue 14: the database's sources too, followed as they change
+    web = create_app(catalog.effective(), store, catalog=catalog)
+    catalog.watch()
+    return web
 
 
 def serve(settings: Settings, config_path: str | os.PathLike[str]) -> None:
