@@ -9,16 +9,16 @@ from __future__ import annotations
 from flask import Flask
 
 from feedsvc.config import Settings
-from feedsvc.refresher import Refresher
+from feedsvc.refresh.runner import Refresher
 from feedsvc.store import Store
 from feedsvc.user_sources import Catalog
 from feedsvc.web.admin import init_app as init_admin
 from feedsvc.web.api import api
 from feedsvc.web.auth import init_app as init_auth
 from feedsvc.web.cache import FeedCache
-from feedsvc.web.feeds import feeds
+from feedsvc.web.feed_views import feeds
 from feedsvc.web.pages import pages
-from feedsvc.web.status import init_app as init_status
+from feedsvc.web.status_views import init_app as init_status
 
 
 def create_app(

@@ -31,12 +31,12 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
-from feedsvc import status as describe
 from feedsvc.config import LAYOUTS, Settings, Source
 from feedsvc.errors import ConfigError, UnknownSource
 from feedsvc.extract.selectors import FIELDS as SELECTOR_FIELDS
 from feedsvc.model import SourceState
-from feedsvc.refresher import Refresher, TooSoon
+from feedsvc.refresh import status as describe
+from feedsvc.refresh.runner import Refresher, TooSoon
 from feedsvc.user_sources import FIELDS, Catalog
 from feedsvc.web import auth
 

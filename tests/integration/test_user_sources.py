@@ -158,8 +158,8 @@ def test_the_config_file_wins_a_name_and_reload_keeps_database_sources(tmp_path:
     assert [s.name for s in merged.sources] == ["configured", "extra"]
     assert merged.source("configured").url == "https://configured.example/"
 
-    from feedsvc.refresher import Refresher
-    from feedsvc.reload import Reloader
+    from feedsvc.refresh.reload import Reloader
+    from feedsvc.refresh.runner import Refresher
 
     catalog = Catalog(settings, store)
     refresher = Refresher(catalog.effective(), store)
