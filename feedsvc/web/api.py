@@ -36,9 +36,24 @@ def refresh_all() -> tuple[Response, int]:
     _authorize(settings)
     refresher: Refresher = current_app.config["FEEDSVC_REFRESHER"]
     answers = [_answer(answer) for answer in refresher.manual_all()]
-    bodies = [response.get_json() | {"status": code} for response, code in answers]
-    failed = any(code == 502 for _, code in answers)
-    return jsonify({"sources": bodies}), 502 if failed else 200
+    bodies = [response.get_json() | {"status": code, "outcome": _OUTCOMES[code]} for response, code in answers]
+    codes = [code for _, code in answers]
+    summary = {
+        "refreshed": codes.count(200),
+        "failed": codes.count(502),
+        "refused": codes.count(429) + codes.count(409),
+    }
+    # 200 only when every source was refreshed; a failure is a 502; a refusal (too soon: 429, held
+    # by another process: 409) with no failure is that refusal's code, so no caller mistakes it for done
+    status = 502 if 502 in codes else 429 if 429 in codes else 409 if 409 in codes else 200
+    response = jsonify({"sources": bodies, **summary})
+    waits = [int(r.headers["Retry-After"]) for r, code in answers if code == 429]
+    if status == 429 and waits:
+        response.headers["Retry-After"] = str(max(waits))
+    return response, status
+
+
+_OUTCOMES = {200: "refreshed", 502: "failed", 429: "too-soon", 409: "busy"}
 
 
 @api.post("/reload")
