@@ -1,0 +1,127 @@
+"""The first hour (issue 14): where the config is found, how logs look, what a failed start says.
+
+    find_config(given, environ, cwd)   --config / $FEEDSVC_CONFIG, else the first that exists of
+                                       ./feedsvc.toml, ./config/feedsvc.toml,
+                                       $XDG_CONFIG_HOME/feedsvc/feedsvc.toml, /etc/feedsvc/feedsvc.toml
+    configure_logging(format, level)   text or JSON lines on stderr; APScheduler's per-run lines hidden
+    explain(exc, settings)             one line naming the problem and the fix, for the errors a new
+                                       user meets first (port in use, data directory, database locked)
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import os
+import sys
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+from feedsvc.config import Settings
+from feedsvc.errors import ConfigError, FeedsvcError, StoreError
+
+LOG_FORMATS = ("text", "json")
+SYSTEM_CONFIG = Path("/etc/feedsvc/feedsvc.toml")
+
+
+def config_candidates(environ: Mapping[str, str], cwd: Path) -> list[Path]:
+    xdg = environ.get("XDG_CONFIG_HOME") or str(Path(environ.get("HOME") or Path.home()) / ".config")
+    user = Path(xdg) / "feedsvc" / "feedsvc.toml"
+    return [cwd / "feedsvc.toml", cwd / "config" / "feedsvc.toml", user, SYSTEM_CONFIG]
+
+
+def find_config(given: str | None, environ: Mapping[str, str], cwd: Path) -> Path:
+    """The config file to read; ConfigError saying where it looked when there is none."""
+    if given:
+        return Path(given)
+    if environ.get("FEEDSVC_CONFIG"):
+        return Path(environ["FEEDSVC_CONFIG"])
+    candidates = config_candidates(environ, cwd)
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    looked = ", ".join(str(c) for c in candidates)
+    raise ConfigError(
+        f"no config file: looked for {looked}; pass --config FILE or set FEEDSVC_CONFIG "
+        "(a sample is config/feedsvc.toml in the source tree)"
+    )
+
+
+class JSONLines(logging.Formatter):
+    """One JSON object per line: time (UTC, ISO 8601), level, logger, message (+ exception)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        moment = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+        line = {
+            "time": moment.replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)
+
+
+def configure_logging(log_format: str = "text", level: str | None = None) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if log_format == "json":
+        handler.setFormatter(JSONLines())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level or os.environ.get("FEEDSVC_LOG_LEVEL", "INFO"))
+    logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)  # retries: the refresh line tells
+    # "Running job …" / "executed successfully" for every check of every source: feedsvc's own
+    # refresh line says what happened; APScheduler speaks up only at WARNING (missed runs, errors)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def bind_problem(exc: OSError, settings: Settings) -> FeedsvcError:
+    where = f"{settings.bind_host}:{settings.bind_port}"
+    if exc.errno == errno.EADDRINUSE:
+        return ConfigError(
+            f"service.bind: {where} is already in use (another feedsvc?): stop that process, "
+            "or set [service] bind to a free port"
+        )
+    if exc.errno == errno.EACCES:
+        return ConfigError(f"service.bind: not allowed to listen on {where}: use a port above 1023")
+    return ConfigError(f"service.bind: cannot listen on {where}: {exc.strerror or exc}")
+
+
+def explain(exc: FeedsvcError, settings: Settings | None) -> str:
+    """The line to print for ``exc``: with the fix when it is one of the usual start-up problems."""
+    text = str(exc)
+    if isinstance(exc, StoreError) and settings is not None:
+        lowered = text.lower()
+        data_dir = settings.data_dir
+        if "database is locked" in lowered:
+            return (
+                f"the database {settings.database_url.split('///', 1)[-1]} is locked by another process "
+                "(a long write, or a tool holding it open): stop that process and start again"
+            )
+        if any(
+            sign in lowered
+            for sign in ("unable to open database", "permission denied", "readonly database", "not a directory")
+        ):
+            user = _user()
+            return (
+                f"cannot read and write the data directory {data_dir} as user {user}: "
+                f"fix its permissions (e.g. chown -R {user} {data_dir}) or set [service] data_dir "
+                f"to a writable directory ({text})"
+            )
+    return f"{type(exc).__name__}: {text}"
+
+
+def _user() -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):  # pragma: no cover - not on POSIX, or a uid without a name
+        return str(os.getuid())
