@@ -193,3 +193,24 @@ def _post(url: str, body: dict[str, object], headers: dict[str, str]) -> object:
             return Response(answer.status, answer.headers, answer.read())
     except urllib.error.HTTPError as error:
         return Response(error.code, error.headers, error.read())
+
+
+def test_another_instance_on_the_same_database_serves_and_follows_a_source_added_here(
+    tmp_path: Path, service: Service, site: str
+) -> None:
+    """Database sources are shared: a second process on the same database picks up additions and deletions."""
+    first_config = service.process.args[4]  # type: ignore[index]
+    data_dir = Path(first_config).parent / "data"
+    sources = ""
+    extra = f'manual_refresh_gap = "0s"\nhost_gap = "0s"\nallow_private_addresses = true\ndata_dir = "{data_dir}"'
+    cfg = write_config(tmp_path, free_port(), sources, service=extra)
+    cfg.write_text(cfg.read_text().replace('data_dir = "data"\n', "", 1))
+    token = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    with running_service(cfg, tmp_path) as other:
+        answer = _post(f"{service.base_url}/api/sources", {"name": "shared", "url": site}, token)
+        assert answer.status == 201, answer.body  # type: ignore[attr-defined]
+        _wait_until(lambda: "shared" in _names(other), "the other instance to list the new source")
+        _wait_until(lambda: http("GET", f"{other.base_url}/feeds/shared.atom").status == 200, "its feed there")
+        deleted = http("DELETE", f"{service.base_url}/api/sources/shared", {"Authorization": f"Bearer {TOKEN}"})
+        assert deleted.status == 204
+        _wait_until(lambda: "shared" not in _names(other), "the other instance to drop it")
