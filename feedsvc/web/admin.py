@@ -32,6 +32,7 @@ from flask import (
 from werkzeug.wrappers import Response as BaseResponse
 
 from feedsvc.config import LAYOUTS, Settings, Source
+from feedsvc.config import _format as config_format
 from feedsvc.errors import ConfigError, UnknownSource
 from feedsvc.extract.selectors import FIELDS as SELECTOR_FIELDS
 from feedsvc.model import SourceState
@@ -187,7 +188,7 @@ def _form(table: dict[str, Any], editing: str | None, error: str | None) -> str:
         zones=_ZONES,
         editing=editing,
         error=error,
-        min_interval=settings.min_interval,
+        min_interval=config_format(settings.min_interval),
     )
 
 

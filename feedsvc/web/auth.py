@@ -49,7 +49,7 @@ def ensure_token(settings: Settings) -> str:
     try:
         token = path.read_text(encoding="utf-8").strip()
         if token:
-            log.info("admin token: in %s (set %s to use another)", path, settings.refresh_token_env)
+            log.info("admin token: in %s (set %s to use another)", path.resolve(), settings.refresh_token_env)
             return token
     except FileNotFoundError:
         pass
@@ -69,7 +69,7 @@ def ensure_token(settings: Settings) -> str:
         ) from None
     log.info(
         "admin token: generated into %s (readable by this user only; set %s to use another)",
-        path,
+        path.resolve(),
         settings.refresh_token_env,
     )
     return token

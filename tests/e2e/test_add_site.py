@@ -104,7 +104,7 @@ def test_add_a_site_with_its_preview_then_its_feed_fills(browser: object, servic
     page.fill("#name", "hugo")
     page.fill("#title", "Quadratic Compiler")
     page.fill("#interval", "30m")
-    page.fill("#timezone", "Asia/Shanghai")
+    page.select_option("#timezone", "Asia/Shanghai")
     page.click("#save")
     page.wait_for_url("**/sources/hugo")
     assert page.locator("h1").inner_text().strip() == "Quadratic Compiler"

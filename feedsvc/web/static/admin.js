@@ -43,6 +43,7 @@
       const item = document.createElement("li");
       const pick = text("button", c.layout + " (" + c.posts + ")", { type: "button", "data-layout": c.layout, class: "candidate" });
       pick.addEventListener("click", () => { $("layout").value = c.layout; preview(); });
+      if (c.layout === answer.layout) pick.setAttribute("aria-current", "true");
       item.append(pick, " " + c.titles.join(" · "));
       candidateList.append(item);
     }
@@ -52,8 +53,11 @@
     for (const post of posts) {
       const row = document.createElement("tr");
       row.className = "post";
-      const date = text("td", post.date ? post.date.replace("T00:00:00", " ") : "no date", { class: "date" });
-      if (post.date_shown) date.title = "shown as " + post.date_shown + (post.date_evidence ? " (" + post.date_evidence + ")" : "");
+      // as the feed will publish it: the date (and time, when the page shows one) in the source's zone
+      const shown = post.date ? post.date.slice(0, 16).replace("T00:00", "").replace("T", " ") : "no date";
+      const date = text("td", shown, { class: "date" });
+      date.title = (post.date || "") + (post.date_shown ? " · shown as " + post.date_shown : "") +
+        (post.date_evidence ? " (" + post.date_evidence + ")" : "");
       const cell = document.createElement("td");
       const link = text("a", post.title, { href: post.link, rel: "noopener noreferrer nofollow", class: "title" });
       cell.append(link, text("div", post.link, { class: "link facts" }));
