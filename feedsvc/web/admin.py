@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
+from apscheduler.schedulers.base import BaseScheduler
 from flask import (
     Blueprint,
     Flask,
@@ -46,8 +47,21 @@ FORM_FIELDS = ("name", "title", "url", "layout", "interval", "timezone", "langua
 _ZONES: list[str] = []
 
 
+# -- what this blueprint uses of the app: one place to adapt when the app's shape changes ---------
+
+
 def _catalog() -> Catalog:
     found: Catalog = current_app.extensions["feedsvc_catalog"]
+    return found
+
+
+def _refresher() -> Refresher:
+    found: Refresher = current_app.config["FEEDSVC_REFRESHER"]
+    return found
+
+
+def _jobs() -> BaseScheduler | None:
+    found: BaseScheduler | None = current_app.config.get("FEEDSVC_SCHEDULER")
     return found
 
 
@@ -64,13 +78,12 @@ def helpers() -> dict[str, object]:
 
 def _next_run(source: Source, state: SourceState) -> datetime | None:
     """When the scheduler of this process will next refresh ``source`` (None without a scheduler)."""
-    jobs = current_app.config.get("FEEDSVC_SCHEDULER")
+    jobs = _jobs()
     if jobs is None:
         return None
     job = jobs.get_job(source.name)
     tick = getattr(job, "next_run_time", None) if job is not None else None
-    settings: Settings = current_app.config["FEEDSVC_SETTINGS"]
-    return describe.next_run(source, state, tick, settings.max_backoff)
+    return describe.next_run(source, state, tick, _catalog().file_settings.max_backoff)
 
 
 @admin.get("/login")
@@ -83,7 +96,7 @@ def login() -> BaseResponse | tuple[str, int]:
     if not auth.csrf_ok():
         return render_template("login.html", next=_next(), error="The form was stale: try again."), 403
     if not auth.sign_in(request.form.get("token", "")):
-        where = auth._where()
+        where = auth.where_is_token()
         return render_template("login.html", next=_next(), error=f"Wrong token. It is {where}."), 401
     return redirect(_next())
 
@@ -155,8 +168,7 @@ def delete_source(name: str) -> BaseResponse:
 @admin.post("/sources/<name>/refresh")
 def refresh_source(name: str) -> BaseResponse:
     auth.require_admin()
-    refresher: Refresher = current_app.config["FEEDSVC_REFRESHER"]
-    answer = refresher.manual(name)
+    answer = _refresher().manual(name)
     if answer is None:
         abort(404, description=f"no source named {name!r}")
     if isinstance(answer, TooSoon):
@@ -175,7 +187,7 @@ def refresh_source(name: str) -> BaseResponse:
 def _form(table: dict[str, Any], editing: str | None, error: str | None) -> str:
     if not _ZONES:
         _ZONES.extend(sorted(available_timezones()))
-    settings: Settings = current_app.config["FEEDSVC_SETTINGS"]
+    settings = _catalog().file_settings
     values = {key: table.get(key, "") for key in FORM_FIELDS}
     values["layout"] = values["layout"] or "auto"
     selectors = table.get("selectors") or {}

@@ -79,13 +79,13 @@ class Admin:
     """The app's view of the token; read lazily, so an app that is never written to makes no file."""
 
     def __init__(self, settings: Settings) -> None:
-        self._settings = settings
+        self.settings = settings
         self._token: str | None = None
 
     @property
     def token(self) -> str:
         if self._token is None:
-            self._token = ensure_token(self._settings)
+            self._token = ensure_token(self.settings)
         return self._token
 
     def matches(self, given: str) -> bool:
@@ -175,12 +175,12 @@ def require_admin(json: bool = True) -> None:
         if csrf_ok():
             return
         abort(403, description="the form's CSRF token is missing or stale: reload the page and try again")
-    where = _where()
+    where = where_is_token()
     abort(401, description=f"the admin token is required: 'Authorization: Bearer <token>' ({where})")
 
 
-def _where() -> str:
-    settings: Settings = current_app.config["FEEDSVC_SETTINGS"]
+def where_is_token() -> str:
+    settings = _admin().settings
     if settings.refresh_token:
         return f"the value of {settings.refresh_token_env}"
     return f"in {token_path(settings)} on the server"

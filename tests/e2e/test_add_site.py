@@ -125,6 +125,11 @@ def test_add_a_site_with_its_preview_then_its_feed_fills(browser: object, servic
     assert page.locator("#source-hugo a.edit").count() == 1
     assert page.locator("#source-configured a.edit").count() == 0
     assert page.locator("#source-configured .origin").inner_text() == "from the config file"
+    # refresh now, from the index: the outcome in words (the site answers the same page: nothing new)
+    page.locator("#source-hugo button.refresh").click()
+    page.locator(".flash", has_text="hugo:").wait_for()
+    assert "0 new, 0 updated, 3 on the page" in page.locator(".flash").inner_text()
+    assert page.locator("#source-hugo .next-run").count() == 1
 
 
 def test_a_bad_url_or_selector_gives_a_readable_message_and_saves_nothing(browser: object, service: Service) -> None:
