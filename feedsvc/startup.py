@@ -72,9 +72,11 @@ def configure_logging(log_format: str = "text", level: str | None = None) -> Non
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(handler)
+    for old in [h for h in root.handlers if getattr(h, "feedsvc", False)]:
+        root.removeHandler(old)  # ours, from an earlier call in this process
+    if not root.handlers:  # as logging.basicConfig: leave a host's own handlers (a test runner's) alone
+        handler.feedsvc = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
     root.setLevel(level or os.environ.get("FEEDSVC_LOG_LEVEL", "INFO"))
     logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)  # retries: the refresh line tells
     # "Running job …" / "executed successfully" for every check of every source: feedsvc's own

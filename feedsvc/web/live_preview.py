@@ -62,12 +62,17 @@ def _posts(posts: list[Any], source: Source, snapshot: Snapshot, now: datetime) 
                 "date_shown": post.date_shown,
                 "date_evidence": entry.date_evidence.value if entry is not None and entry.date_evidence else None,
                 # an entry without a link of its own links to the page it was listed on
-                "link": post.link or snapshot.url,
-                "own_link": post.link is not None,
+                "link": _http(post.link) or _http(snapshot.url),
+                "own_link": _http(post.link) is not None,
                 "summary": " ".join(post.summary.split())[:200],
             }
         )
     return shown
+
+
+def _http(url: str | None) -> str | None:
+    """``url`` when it is http(s): never a ``javascript:`` link from a hostile page into the admin's page."""
+    return url if url and url.lower().startswith(("http://", "https://")) else None
 
 
 def _candidates(snapshot: Snapshot, source: Source) -> list[dict[str, Any]]:

@@ -232,3 +232,32 @@ def test_definitions_on_every_backend(request: pytest.FixtureRequest, tmp_path: 
         assert db.definitions_stamp() == (1, later)
         assert db.undefine("b") and not db.undefine("b")
         assert db.definitions() == {}
+
+
+def test_the_preview_never_hands_the_admin_page_a_javascript_link(tmp_path: Path, store: Store) -> None:
+    from http.server import BaseHTTPRequestHandler
+
+    from tests.support import local_http
+
+    page = b"<html><body>" + b"".join(
+        b'<article><h2><a href="javascript:alert(%d)">Post %d</a></h2><time datetime="2024-05-0%d">x</time></article>'
+        % (n, n, n)
+        for n in range(1, 5)
+    ) + b"</body></html>"
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    client = create_app(settings_for(tmp_path, "allow_private_addresses = true"), store).test_client()
+    with local_http(Handler) as base:
+        wanted = {"url": f"{base}/list", "layout": "selectors", "selectors": {"item": "article", "title": "h2 a"}}
+        answer = client.post("/api/preview", json=wanted, headers=BEARER).json
+    assert answer["posts"], answer
+    assert all(post["link"] == f"{base}/list" and not post["own_link"] for post in answer["posts"])

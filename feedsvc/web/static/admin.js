@@ -59,8 +59,10 @@
       date.title = (post.date || "") + (post.date_shown ? " · shown as " + post.date_shown : "") +
         (post.date_evidence ? " (" + post.date_evidence + ")" : "");
       const cell = document.createElement("td");
-      const link = text("a", post.title, { href: post.link, rel: "noopener noreferrer nofollow", class: "title" });
-      cell.append(link, text("div", post.link, { class: "link facts" }));
+      const safe = /^https?:\/\//i.test(post.link || "");  // never a javascript: URL from the page
+      const link = text("a", post.title, safe ? { href: post.link, rel: "noopener noreferrer nofollow", class: "title" }
+                                              : { class: "title" });
+      cell.append(link, text("div", post.link || "", { class: "link facts" }));
       row.append(date, cell);
       body.append(row);
     }
