@@ -143,7 +143,7 @@ def update_source(name: str) -> BaseResponse | tuple[str, int]:
     auth.require_admin()
     table = _submitted()
     try:
-        _catalog().update(name, table, whole=True)
+        _catalog().update(name, table)  # settings the form lacks (max_bytes, …) stay as they are
     except UnknownSource:
         abort(404, description=f"no source named {name!r} in the database")
     except ConfigError as exc:

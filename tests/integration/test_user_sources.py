@@ -261,3 +261,19 @@ def test_the_preview_never_hands_the_admin_page_a_javascript_link(tmp_path: Path
         answer = client.post("/api/preview", json=wanted, headers=BEARER).json
     assert answer["posts"], answer
     assert all(post["link"] == f"{base}/list" and not post["own_link"] for post in answer["posts"])
+
+
+def test_the_edit_form_keeps_settings_it_does_not_show(client: FlaskClient) -> None:
+    body = {"name": "blog", "url": "https://93.184.215.14/", "keep": 50, "layout": "selectors"}
+    body["selectors"] = {"item": "li"}
+    assert client.post("/api/sources", json=body, headers=BEARER).status_code == 201
+    form = client.get("/admin/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)[1]  # type: ignore[index]
+    assert client.post("/admin/login", data={"token": TOKEN, "csrf_token": csrf}).status_code == 302
+    form = client.get("/admin/sources/blog/edit").get_data(as_text=True)
+    assert 'value="li"' in form and 'value="https://93.184.215.14/"' in form
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)[1]  # type: ignore[index]
+    fields = {"csrf_token": csrf, "name": "blog", "url": "https://93.184.215.14/", "layout": "auto", "title": "New"}
+    assert client.post("/admin/sources/blog", data=fields).status_code == 302  # selectors emptied: gone
+    definition = client.get("/api/sources/blog/definition").json["definition"]
+    assert definition == {"name": "blog", "url": "https://93.184.215.14/", "keep": 50, "title": "New"}
