@@ -86,6 +86,13 @@ def test_add_a_site_with_its_preview_then_its_feed_fills(browser: object, servic
     assert first.locator("a.title").get_attribute("href") == site.split("/blog/")[0] + "/posts/register-allocation/"
     assert first.locator("td.date").inner_text().startswith(EXPECTED["posts"][0]["date"])
     assert page.locator("#candidate-list button.candidate").count() >= 1
+    # switch to a candidate: the layout is set and the preview follows
+    page.select_option("#layout", "h_entry")
+    page.locator("#preview-status", has_text="h_entry").wait_for()  # no posts that way: says so
+    page.locator(f"#candidate-list button[data-layout={EXPECTED['auto']}]").click()
+    page.locator("#chosen-layout", has_text=EXPECTED["auto"]).wait_for()
+    assert page.locator("#layout").input_value() == EXPECTED["auto"]
+    rows.first.wait_for()
 
     # a broken selector: a readable message, no posts shown
     page.select_option("#layout", "selectors")
