@@ -82,8 +82,13 @@ class Settings:
     manual_refresh_gap: timedelta = timedelta(seconds=10)  # between two manual refreshes of one source
     shutdown_grace: timedelta = timedelta(seconds=30)  # how long SIGTERM waits for running refreshes
 
+    _by_name: dict[str, Source] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_name", {source.name: source for source in self.sources})
+
     def source(self, name: str) -> Source | None:
-        return next((s for s in self.sources if s.name == name), None)
+        return self._by_name.get(name)
 
     @property
     def tag_authority(self) -> str:
