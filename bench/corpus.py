@@ -116,7 +116,7 @@ def report(scored: dict[str, Any], runs: Sequence[PageRun], command: str) -> str
     lines = [
         "# Auto-detection on real pages",
         "",
-        "Auto mode (`layout = \"auto\"`, no selectors) over saved real listing pages with ground truth,",
+        'Auto mode (`layout = "auto"`, no selectors) over saved real listing pages with ground truth,',
         "scored by the corpus's own `score.py`. Regenerate with:",
         "",
         "```",

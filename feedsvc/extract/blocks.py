@@ -10,11 +10,12 @@ element or the block's paragraphs.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from selectolax.lexbor import LexborNode
 
-from feedsvc.extract import shown_dates
+from feedsvc.extract import shown_dates, titles
 from feedsvc.extract.day_month import derived_title
 from feedsvc.extract.lines import fold
 from feedsvc.extract.page import Page
@@ -62,22 +63,32 @@ class Fields:
     categories: str | None = None
 
 
-def post(block: LexborNode, page: Page, fields: Fields = Fields()) -> Post | None:
-    """The post ``block`` shows; None when it has neither a title nor a link."""
-    title_node = _title_node(block, fields.title)
-    title = fold(_text(title_node)) if title_node is not None else ""
+def post(record: LexborNode | Sequence[LexborNode], page: Page, fields: Fields = Fields()) -> Post | None:
+    """The post ``record`` shows; None when it has neither a title nor a link.
+
+    A record is one block, or several sibling rows that make one post (a title row and a meta
+    row, a ``dt`` and its ``dd``): the title comes from the first row that has one, the other
+    fields from the first row that shows them.
+    """
+    rows = [record] if isinstance(record, LexborNode) else list(record)
+    block = rows[0]
+    title_node = next((node for row in rows if (node := _title_node(row, fields.title)) is not None), None)
+    title = "" if title_node is None else fold(_text(title_node)) if fields.title else titles.clean(title_node)
     link = _link(block, title_node, fields.link, page)
-    date_text, date = _date(block, fields.date, page, exclude=title)
-    summary = _summary(block, fields.summary, title_node)
+    date_text, date = next(
+        (found for row in rows if (found := _date(row, fields.date, page, exclude=title))[1] is not None), (None, None)
+    )
+    summary = next((text for row in rows if (text := _summary(row, fields.summary, title_node))), "")
     if not title and link is None:
         return None
+    author = next((name for row in rows if (name := _author(row, fields.author))), None)
     return Post(
         title=title or (derived_title(summary.partition("\n")[0]) if summary else link or ""),
         summary=summary,
         date=date.date if date is not None else None,
-        author=_author(block, fields.author),
+        author=author,
         link=link,
-        categories=_categories(block, fields.categories),
+        categories=tuple(dict.fromkeys(c for row in rows for c in _categories(row, fields.categories))),
         title_derived=not title,
         date_shown=date_text,
         date_relative=date is not None and date.how == "relative",

@@ -1,0 +1,151 @@
+"""How likely a group of repeated records is the page's post list: a score and the reasons for it.
+
+The base is the main-content mass the group holds: its linked records times the square root
+of their average text. Then factors: up for article-like records (``<article>``, post/entry
+classes, a heading, a date shown in most records); down for records that are whole layout
+columns (many links each), lists of bare or one-word links (tag clouds, label and archive
+widgets, menus, pagers, author lists), and anything inside navigation, headers, footers,
+sidebars or widgets.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from dataclasses import dataclass, field
+
+from selectolax.lexbor import LexborNode
+
+from feedsvc.extract import blocks, shown_dates
+from feedsvc.extract.page import Page
+from feedsvc.extract.records import Group, Key, Record
+
+SAMPLE = 30
+MAX_LINKS = 8  # a post holds few links (title, author, category, comments); a layout block many
+MIN_TITLE = 12  # width of a typical post title at least (CJK characters count twice)
+_FURNITURE_TAGS = frozenset({"nav", "header", "footer", "aside", "menu", "select"})
+_FURNITURE = re.compile(
+    r"(?<![a-z])(?:nav|navbar|menu|footer|sidebar|side-bar|widget|comment|reply|tag|cloud|popular|hot|related|"
+    r"recommend|breadcrumb|pagination|pager|page-numbers|paging|share|social|friend|links|blogroll|categor|toc|"
+    r"archive|label|online|who|stats|legend|login|banner|header|masthead)",
+    re.IGNORECASE,
+)
+_MAIN_LIST = re.compile(r"(?<![a-z])(?:blog|posts|main|content)(?![a-z])", re.IGNORECASE)
+_ARTICLE_LIKE = re.compile(r"post|entry|article|story|thread|topic|news|item|card|blog|list|teaser", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A group of records that may be the post list, how likely it is and why."""
+
+    records: tuple[Record, ...]
+    score: float
+    key: Key
+    tag_path: tuple[str, ...]
+    path: str
+    order: int
+    furniture: bool
+    factors: tuple[str, ...] = field(default=())
+
+
+def score(group: Group, page: Page, order: int = 0) -> Candidate | None:
+    """The group as a candidate list; None when its records lack links or text."""
+    linked = [record for record in group.records if _has_link(record, page)]
+    if len(linked) < 2 or len(linked) < 0.6 * len(group.records):
+        return None
+    sample = linked[:SAMPLE]  # the statistics of a long list are those of its first records
+    texts = [" ".join(_text(node) for node in record) for record in sample]
+    average = sum(min(len(text), 600) for text in texts) / len(texts)
+    if average < 4:
+        return None
+    factors: list[str] = [f"{len(linked)} records x sqrt(avg text {average:.0f})"]
+    value = len(linked) * math.sqrt(average)
+
+    def factor(times: float, reason: str) -> None:
+        nonlocal value
+        value *= times
+        factors.append(f"x{times:g} {reason}")
+
+    first = linked[0][0]
+    if first.tag == "article" or first.css_first("article") is not None:
+        factor(2.5, "article element")
+    if _ARTICLE_LIKE.search(_names(first)):
+        factor(1.5, "post-like class")
+    if sum(1 for record in sample if any(n.css_first(blocks.HEADINGS) for n in record)) >= len(sample) / 2:
+        factor(1.5, "headings")
+    dated = sum(1 for text in texts if shown_dates.find(text, page.now, page.zone) is not None)
+    if dated >= len(sample) / 2:
+        factor(2.0, "dates shown")
+    links = sum(len(node.css("a[href]")) for record in sample for node in record) / len(sample)
+    if links > MAX_LINKS:
+        factor(0.1, f"{links:.0f} links per record: a layout block")
+    if len(linked) == 2:
+        factor(0.5, "only two records")
+    width = statistics.median(_width(_main_link_text(record)) for record in sample)
+    if first.tag == "a" or average < 12:
+        factor(0.3, "bare links")
+    elif width < MIN_TITLE:
+        factor(0.3, f"short link texts ({width:.0f})")
+    furniture = _is_furniture(group.parent) or bool(_FURNITURE.search(_names(first)))
+    if furniture:
+        factor(0.05, "navigation, sidebar or widget")
+    return Candidate(
+        records=tuple(record for record in group.records if any(_text(node) for node in record)),
+        score=value,
+        key=group.key,
+        tag_path=_tag_path(group.parent),
+        path=_describe(group),
+        order=order,
+        furniture=furniture,
+        factors=tuple(factors),
+    )
+
+
+def _has_link(record: Record, page: Page) -> bool:
+    """The record holds (or is) a link to somewhere: not ``javascript:``, not empty."""
+    return any(page.link(a.attributes.get("href")) is not None for node in record for a in node.css("a[href]"))
+
+
+def _main_link_text(record: Record) -> str:
+    return max((_text(a) for node in record for a in node.css("a[href]")), key=_width, default="")
+
+
+def _width(text: str) -> int:
+    return sum(2 if ord(char) > 0x2E80 else 1 for char in text)
+
+
+def _is_furniture(node: LexborNode | None) -> bool:
+    """Inside navigation, a sidebar, a footer...; a ``widget Blog`` (a blog's main list) is not furniture."""
+    while node is not None and node.tag not in ("body", "html"):
+        names = _names(node)
+        if node.tag in _FURNITURE_TAGS or (_FURNITURE.search(names) and not _MAIN_LIST.search(names)):
+            return True
+        node = node.parent
+    return False
+
+
+def _tag_path(node: LexborNode | None) -> tuple[str, ...]:
+    path = []
+    while node is not None and node.tag not in ("body", "html"):
+        path.append(node.tag or "")
+        node = node.parent
+    return tuple(path)
+
+
+def _describe(group: Group) -> str:
+    tag, names = group.key
+    parent = group.parent
+    ident = parent.attributes.get("id")
+    names_of_parent = (parent.attributes.get("class") or "").split()[:2]
+    where = f"{parent.tag}#{ident}" if ident else ".".join([parent.tag or "", *names_of_parent])
+    rows = f" (+{group.rows - 1} row(s) each)" if group.rows > 1 else ""
+    return f"{where} > {'.'.join([tag, *sorted(names)])}{rows}"
+
+
+def _names(node: LexborNode) -> str:
+    return f"{node.attributes.get('class') or ''} {node.attributes.get('id') or ''} {node.attributes.get('role') or ''}"
+
+
+def _text(node: LexborNode) -> str:
+    return node.text(deep=True, separator=" ", strip=True)
