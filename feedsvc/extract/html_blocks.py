@@ -89,7 +89,23 @@ def _inner(outer: Candidate, candidates: list[Candidate]) -> Candidate | None:
         for c in candidates
         if c is not outer and c.score >= INNER_SHARE * outer.score and _inside_any(c.records[0][0], rows)
     ]
-    return max(nested, key=lambda c: c.score, default=None)
+    for inner in sorted(nested, key=lambda c: -c.score):
+        if _repeats_in(inner, outer, candidates) and not scoring.alike(inner):
+            continue  # the same parts inside every outer record: the outer records are the posts
+        return inner
+    return None
+
+
+def _repeats_in(inner: Candidate, outer: Candidate, candidates: list[Candidate]) -> bool:
+    """Groups built like ``inner`` sit in at least half of ``outer``'s records."""
+    holders = set()
+    for record in outer.records:
+        ids = {node.mem_id for node in record}
+        for c in candidates:
+            if c.key == inner.key and c.tag_path == inner.tag_path and _inside_any(c.records[0][0], ids):
+                holders.add(record[0].mem_id)
+                break
+    return len(holders) >= max(2, len(outer.records) / 2)
 
 
 def _continuations(best: Candidate, candidates: list[Candidate]) -> Iterator[Candidate]:

@@ -22,7 +22,10 @@ MIN_RECORDS = 2
 SHARED = 0.7  # a class most siblings of a tag carry is part of their key
 REGULAR = 0.7  # share of the gaps between records that must look alike for rows to join
 MAX_ROWS = 4  # a post spans at most this many sibling rows
-HEAD_TAGS = frozenset({"article", "tr", "tbody", "li", "section", "div", "dl", "dd", "dt", "a", "p", "h2", "h3", "h4"})
+HEAD_TAGS = frozenset(
+    {"article", "tr", "tbody", "table", "li", "ul", "ol", "section", "div", "dl", "dd", "dt", "a", "p"}
+    | {"h2", "h3", "h4"}
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 import re
 import statistics
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborNode
@@ -23,6 +25,8 @@ from feedsvc.extract.records import Group, Key, Record
 
 SAMPLE = 30
 MAX_LINKS = 8  # a post holds few links (title, author, category, comments); a layout block many
+LONG_LINK = 24  # a link text this wide reads as a title; a record holding many such links holds a list
+MAX_TITLE_LINKS = 3
 MIN_TITLE = 12  # width of a typical post title at least (CJK characters count twice)
 _FURNITURE_TAGS = frozenset({"nav", "header", "footer", "aside", "menu", "select"})
 _FURNITURE = re.compile(
@@ -51,8 +55,9 @@ class Candidate:
 
 def score(group: Group, page: Page, order: int = 0) -> Candidate | None:
     """The group as a candidate list; None when its records lack links or text."""
-    linked = [record for record in group.records if _has_link(record, page)]
-    if len(linked) < 2 or len(linked) < 0.6 * len(group.records):
+    shown = [record for record in group.records if any(_text(node) for node in record)]
+    linked = [record for record in shown if _has_link(record, page)]
+    if len(linked) < 2 or len(linked) < 0.6 * len(shown):
         return None
     sample = linked[:SAMPLE]  # the statistics of a long list are those of its first records
     texts = [" ".join(_text(node) for node in record) for record in sample]
@@ -77,9 +82,12 @@ def score(group: Group, page: Page, order: int = 0) -> Candidate | None:
     dated = sum(1 for text in texts if shown_dates.find(text, page.now, page.zone) is not None)
     if dated >= len(sample) / 2:
         factor(2.0, "dates shown")
-    links = sum(len(node.css("a[href]")) for record in sample for node in record) / len(sample)
-    if links > MAX_LINKS:
-        factor(0.1, f"{links:.0f} links per record: a layout block")
+    alike_records = _alike(sample)
+    anchors = [a for record in sample for node in record for a in node.css("a[href]")]
+    links = len(anchors) / len(sample)
+    titles = sum(1 for a in anchors if _width(_text(a)) >= LONG_LINK) / len(sample)
+    if links > MAX_LINKS and titles > MAX_TITLE_LINKS and not alike_records:
+        factor(0.1, f"{links:.0f} links, {titles:.0f} with long texts, per record: a layout block")
     if len(linked) == 2:
         factor(0.5, "only two records")
     width = statistics.median(_width(_main_link_text(record)) for record in sample)
@@ -91,7 +99,7 @@ def score(group: Group, page: Page, order: int = 0) -> Candidate | None:
     if furniture:
         factor(0.05, "navigation, sidebar or widget")
     return Candidate(
-        records=tuple(record for record in group.records if any(_text(node) for node in record)),
+        records=tuple(shown),
         score=value,
         key=group.key,
         tag_path=_tag_path(group.parent),
@@ -100,6 +108,18 @@ def score(group: Group, page: Page, order: int = 0) -> Candidate | None:
         furniture=furniture,
         factors=tuple(factors),
     )
+
+
+def alike(candidate: Candidate) -> bool:
+    """Its records are built alike and each has a title-long link: posts, not the parts of one."""
+    return _alike(candidate.records)
+
+
+def _alike(records: Sequence[Record]) -> bool:
+    sample = records[:SAMPLE]
+    shapes = Counter(tuple(child.tag for node in record for child in node.iter()) for record in sample)
+    titled = sum(1 for record in sample if _width(_main_link_text(record)) >= MIN_TITLE)
+    return shapes.most_common(1)[0][1] >= 0.6 * len(sample) and titled >= 0.8 * len(sample)
 
 
 def _has_link(record: Record, page: Page) -> bool:
