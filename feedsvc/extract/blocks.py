@@ -63,7 +63,9 @@ class Fields:
     categories: str | None = None
 
 
-def post(record: LexborNode | Sequence[LexborNode], page: Page, fields: Fields = Fields()) -> Post | None:
+def post(
+    record: LexborNode | Sequence[LexborNode], page: Page, fields: Fields = Fields(), title: LexborNode | None = None
+) -> Post | None:
     """The post ``record`` shows; None when it has neither a title nor a link.
 
     A record is one block, or several sibling rows that make one post (a title row and a meta
@@ -72,7 +74,7 @@ def post(record: LexborNode | Sequence[LexborNode], page: Page, fields: Fields =
     """
     rows = [record] if isinstance(record, LexborNode) else list(record)
     block = rows[0]
-    title_node = next((node for row in rows if (node := _title_node(row, fields.title)) is not None), None)
+    title_node = next((node for row in rows if (node := _title_node(row, fields.title, title)) is not None), None)
     title = "" if title_node is None else fold(_text(title_node)) if fields.title else titles.clean(title_node)
     link = _link(block, title_node, fields.link, page)
     date_text, date = next(
@@ -95,13 +97,17 @@ def post(record: LexborNode | Sequence[LexborNode], page: Page, fields: Fields =
     )
 
 
-def _title_node(block: LexborNode, selector: str | None) -> LexborNode | None:
+def _title_node(block: LexborNode, selector: str | None, column: LexborNode | None = None) -> LexborNode | None:
+    """The title element: the selector's, else a heading's link, a heading or title element, the link
+    in the list's title column (``column``, see columns.py), else the longest link not in the meta."""
     if selector:
         return block.css_first(selector)
     for query in (_TITLE_LINKS, _TITLES):
         node = block.css_first(query)
         if node is not None and _text(node):
             return node
+    if column is not None:
+        return column
     links = [a for a in block.css("a[href]") if _text(a) and not _READ_MORE.match(_text(a)) and not _in_meta(a)]
     if block.tag == "a" and block.attributes.get("href"):
         links.insert(0, block)

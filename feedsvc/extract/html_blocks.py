@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from selectolax.lexbor import LexborNode
 
-from feedsvc.extract import blocks, records, scoring
+from feedsvc.extract import blocks, columns, records, scoring
 from feedsvc.extract.page import Page
 from feedsvc.extract.records import Record
 from feedsvc.extract.scoring import Candidate
@@ -49,7 +49,13 @@ class Choice:
 
 def posts(page: Page) -> list[Post]:
     """The posts of the best-scoring repeated record group (and its split parts); [] when the page has none."""
-    read = [(record, post) for record in choose(page).records if (post := blocks.post(record, page)) is not None]
+    chosen = choose(page).records
+    titles = columns.title_links(chosen)
+    read = [
+        (record, post)
+        for record, title in zip(chosen, titles, strict=True)
+        if (post := blocks.post(record, page, title=title)) is not None
+    ]
     return _distinct(_without_outliers(read))
 
 
