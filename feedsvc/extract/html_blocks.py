@@ -90,13 +90,18 @@ def _candidates(page: Page) -> Iterator[Candidate]:
 def _inner(outer: Candidate, candidates: list[Candidate]) -> Candidate | None:
     """The best candidate nested inside ``outer``'s records that scores at least INNER_SHARE of it."""
     rows = {node.mem_id for record in outer.records for node in record}
-    nested = [
-        c
-        for c in candidates
-        if c is not outer and c.score >= INNER_SHARE * outer.score and _inside_any(c.records[0][0], rows)
-    ]
+    nested = [c for c in candidates if c is not outer and _inside_any(c.records[0][0], rows)]
+    totals: dict[tuple[object, ...], float] = {}
+    joined: dict[tuple[object, ...], list[Record]] = {}
+    for c in nested:
+        totals[(c.key, c.tag_path)] = totals.get((c.key, c.tag_path), 0.0) + c.score
+        joined.setdefault((c.key, c.tag_path), []).extend(c.records)
     for inner in sorted(nested, key=lambda c: -c.score):
-        if _repeats_in(inner, outer, candidates) and not scoring.alike(inner):
+        repeats = _repeats_in(inner, outer, candidates)
+        mass = totals[(inner.key, inner.tag_path)] if repeats else inner.score
+        if mass < INNER_SHARE * outer.score:
+            continue
+        if repeats and not scoring.alike(joined[(inner.key, inner.tag_path)]):
             continue  # the same parts inside every outer record: the outer records are the posts
         return inner
     return None

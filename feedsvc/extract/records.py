@@ -56,6 +56,8 @@ def groups(parent: LexborNode) -> list[Group]:
         if len(indices) < MIN_RECORDS or key[0] not in HEAD_TAGS or key in tails:
             continue
         pattern = _gap_pattern(keys, indices)
+        if any(not len(indices) - 1 <= len(where[tail]) <= len(indices) for tail in pattern):
+            pattern = ()  # tail rows come once per record: not a few records before a longer list
         if pattern:
             tails.update(pattern)
             records = tuple(_record(children, keys, start, stop, pattern) for start, stop in _spans(indices, keys))

@@ -21,7 +21,7 @@ from selectolax.lexbor import LexborNode
 
 from feedsvc.extract import blocks, shown_dates
 from feedsvc.extract.page import Page
-from feedsvc.extract.records import Group, Key, Record
+from feedsvc.extract.records import Group, Key, Record, classes
 
 SAMPLE = 30
 MAX_LINKS = 8  # a post holds few links (title, author, category, comments); a layout block many
@@ -35,6 +35,7 @@ _FURNITURE = re.compile(
     r"archive|label|online|who|stats|legend|login|banner|header|masthead)",
     re.IGNORECASE,
 )
+_POST = re.compile(r"(?<![a-z])(?:post|entry|hentry|article|story|type-post)(?![a-z])", re.IGNORECASE)
 _MAIN_LIST = re.compile(r"(?<![a-z])(?:blog|posts|main|content)(?![a-z])", re.IGNORECASE)
 _ARTICLE_LIKE = re.compile(r"post|entry|article|story|thread|topic|news|item|card|blog|list|teaser", re.IGNORECASE)
 
@@ -82,7 +83,7 @@ def score(group: Group, page: Page, order: int = 0) -> Candidate | None:
     dated = sum(1 for text in texts if shown_dates.find(text, page.now, page.zone) is not None)
     if dated >= len(sample) / 2:
         factor(2.0, "dates shown")
-    alike_records = _alike(sample)
+    alike_records = alike(sample)
     anchors = [a for record in sample for node in record for a in node.css("a[href]")]
     links = len(anchors) / len(sample)
     titles = sum(1 for a in anchors if _width(_text(a)) >= LONG_LINK) / len(sample)
@@ -95,7 +96,8 @@ def score(group: Group, page: Page, order: int = 0) -> Candidate | None:
         factor(0.3, "bare links")
     elif width < MIN_TITLE:
         factor(0.3, f"short link texts ({width:.0f})")
-    furniture = _is_furniture(group.parent) or bool(_FURNITURE.search(_names(first)))
+    own = _names(first)
+    furniture = _is_furniture(group.parent) or bool(_FURNITURE.search(own) and not _POST.search(own))
     if furniture:
         factor(0.05, "navigation, sidebar or widget")
     return Candidate(
@@ -110,16 +112,19 @@ def score(group: Group, page: Page, order: int = 0) -> Candidate | None:
     )
 
 
-def alike(candidate: Candidate) -> bool:
-    """Its records are built alike and each has a title-long link: posts, not the parts of one."""
-    return _alike(candidate.records)
-
-
-def _alike(records: Sequence[Record]) -> bool:
+def alike(records: Sequence[Record]) -> bool:
+    """The records are built alike and each has a title-long link: posts, not the parts of one."""
     sample = records[:SAMPLE]
-    shapes = Counter(tuple(child.tag for node in record for child in node.iter()) for record in sample)
+    shapes = Counter(_shape(record) for record in sample)
     titled = sum(1 for record in sample if _width(_main_link_text(record)) >= MIN_TITLE)
     return shapes.most_common(1)[0][1] >= 0.6 * len(sample) and titled >= 0.8 * len(sample)
+
+
+def _shape(record: Record) -> tuple[str, ...]:
+    """The record's rows by tag, their children by tag and classes (a row's own classes vary by post)."""
+    return tuple(
+        f"{node.tag}>{child.tag}.{'.'.join(sorted(classes(child)))}" for node in record for child in node.iter()
+    )
 
 
 def _has_link(record: Record, page: Page) -> bool:
