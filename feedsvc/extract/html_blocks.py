@@ -124,7 +124,7 @@ def _continuations(best: Candidate, candidates: list[Candidate]) -> Iterator[Can
     taken = {node.mem_id for record in best.records for node in record}
     per_record = best.score / len(best.records)
     for other in candidates:
-        if other is best or other.key != best.key or other.tag_path != best.tag_path:
+        if other is best or not _same_kind(other.key, best.key) or other.tag_path != best.tag_path:
             continue
         if other.score < JOIN_SHARE * per_record * len(other.records) or other.furniture:
             continue
@@ -133,6 +133,11 @@ def _continuations(best: Candidate, candidates: list[Candidate]) -> Iterator[Can
             continue
         taken.update(node.mem_id for record in other.records for node in record)
         yield other
+
+
+def _same_kind(one: records.Key, other: records.Key) -> bool:
+    """Same tag, and the classes of one include the other's (``threadbit`` and ``threadbit sticky``)."""
+    return one[0] == other[0] and (one[1] <= other[1] or other[1] <= one[1])
 
 
 def _position(candidate: Candidate) -> int:

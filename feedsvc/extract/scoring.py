@@ -35,6 +35,11 @@ _FURNITURE = re.compile(
     r"archive|label|online|who|stats|legend|login|banner|header|masthead)",
     re.IGNORECASE,
 )
+_NOT_A_POST = re.compile(  # a record's own class that says it is no post (a list's own classes vary more)
+    r"(?<![a-z])(?:nav|menu|widget|comment|reply|breadcrumb|pagination|pager|page-numbers|paging|share|social|tag|"
+    r"cloud|footer|sidebar)",
+    re.IGNORECASE,
+)
 _POST = re.compile(r"(?<![a-z])(?:post|entry|hentry|article|story|type-post)(?![a-z])", re.IGNORECASE)
 _MAIN_LIST = re.compile(r"(?<![a-z])(?:blog|posts|main|content)(?![a-z])", re.IGNORECASE)
 _ARTICLE_LIKE = re.compile(r"post|entry|article|story|thread|topic|news|item|card|blog|list|teaser", re.IGNORECASE)
@@ -97,7 +102,7 @@ def score(group: Group, page: Page, order: int = 0) -> Candidate | None:
     elif width < MIN_TITLE:
         factor(0.3, f"short link texts ({width:.0f})")
     own = _names(first)
-    furniture = _is_furniture(group.parent) or bool(_FURNITURE.search(own) and not _POST.search(own))
+    furniture = _is_furniture(group.parent) or bool(_NOT_A_POST.search(own) and not _POST.search(own))
     if furniture:
         factor(0.05, "navigation, sidebar or widget")
     return Candidate(
