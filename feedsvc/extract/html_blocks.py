@@ -27,6 +27,8 @@ from feedsvc.model import Post
 MIN_POSTS = records.MIN_RECORDS
 INNER_SHARE = 0.25
 DATED_SHARE = 0.75
+OVERLAP = 0.5
+_STRAY_TAGS = frozenset({"article", "li", "div", "section"})
 JOIN_SHARE = 0.2  # a group built like the winner joins it when its records score at least this share of the winner's
 
 
@@ -38,13 +40,23 @@ class Choice:
     joined: tuple[Candidate, ...]
     considered: tuple[Candidate, ...]
     why: str
+    strays: tuple[Record, ...] = ()
 
     @property
     def records(self) -> list[Record]:
         if self.winner is None:
             return []
         groups = [self.winner, *self.joined]
-        return [record for group in sorted(groups, key=_position) for record in group.records]
+        if len(groups) == 1 and not self.strays:
+            return list(self.winner.records)
+        places: dict[int, tuple[int, int]] = {}
+        for group in groups:
+            parent = group.records[0][0].parent
+            if parent is not None:
+                for index, child in enumerate(parent.iter()):
+                    places[child.mem_id] = (group.order, index)
+        every = [record for group in groups for record in group.records] + list(self.strays)
+        return sorted(every, key=lambda record: places.get(record[0].mem_id, (0, 0)))
 
 
 def posts(page: Page) -> list[Post]:
@@ -72,7 +84,29 @@ def choose(page: Page) -> Choice:
     joined = tuple(_continuations(best, candidates))
     if joined:
         why += f"; {len(joined)} more group(s) built the same way join it"
-    return Choice(best, joined, tuple(candidates), why)
+    strays = tuple(_strays(best, joined, page))
+    if strays:
+        why += f"; {len(strays)} lone sibling(s) of the same kind (a featured post) join it"
+    return Choice(best, joined, tuple(candidates), why, strays)
+
+
+def _strays(best: Candidate, joined: tuple[Candidate, ...], page: Page) -> Iterator[Record]:
+    """Single siblings of the list's records built like them (a featured post set apart by a class)."""
+    if best.records[0][0].tag not in _STRAY_TAGS or any(len(record) > 1 for record in best.records):
+        return
+    taken = {record[0].mem_id for group in (best, *joined) for record in group.records}
+    parents = {id(group): group.records[0][0].parent for group in (best, *joined)}
+    seen: set[int] = set()
+    for parent in parents.values():
+        if parent is None or parent.mem_id in seen:
+            continue
+        seen.add(parent.mem_id)
+        for child in parent.iter():
+            if child.mem_id in taken or not child.is_element_node:
+                continue
+            key = (child.tag or "", frozenset(records.classes(child)))
+            if _same_kind(key, best.key) and best.key[1] and scoring.has_link((child,), page):
+                yield (child,)
 
 
 def _candidates(page: Page) -> Iterator[Candidate]:
@@ -136,12 +170,13 @@ def _continuations(best: Candidate, candidates: list[Candidate]) -> Iterator[Can
 
 
 def _same_kind(one: records.Key, other: records.Key) -> bool:
-    """Same tag, and the classes of one include the other's (``threadbit`` and ``threadbit sticky``)."""
-    return one[0] == other[0] and (one[1] <= other[1] or other[1] <= one[1])
-
-
-def _position(candidate: Candidate) -> int:
-    return candidate.order
+    """Same tag, and the classes of one include the other's (``threadbit`` and ``threadbit sticky``) or
+    mostly overlap (``post hentry category-news`` and ``post hentry has-thumbnail``)."""
+    if one[0] != other[0]:
+        return False
+    if one[1] <= other[1] or other[1] <= one[1]:
+        return True
+    return len(one[1] & other[1]) >= OVERLAP * min(len(one[1]), len(other[1]))
 
 
 def _inside_any(node: LexborNode, ancestors: set[int]) -> bool:

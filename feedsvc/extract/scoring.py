@@ -27,6 +27,7 @@ SAMPLE = 30
 MAX_LINKS = 8  # a post holds few links (title, author, category, comments); a layout block many
 LONG_LINK = 24  # a link text this wide reads as a title; a record holding many such links holds a list
 MAX_TITLE_LINKS = 3
+HOLDS_MOST = 0.4
 MIN_TITLE = 12  # width of a typical post title at least (CJK characters count twice)
 _FURNITURE_TAGS = frozenset({"nav", "header", "footer", "aside", "menu", "select"})
 _FURNITURE = re.compile(
@@ -62,7 +63,7 @@ class Candidate:
 def score(group: Group, page: Page, order: int = 0) -> Candidate | None:
     """The group as a candidate list; None when its records lack links or text."""
     shown = [record for record in group.records if any(_text(node) for node in record)]
-    linked = [record for record in shown if _has_link(record, page)]
+    linked = [record for record in shown if has_link(record, page)]
     if len(linked) < 2 or len(linked) < 0.6 * len(shown):
         return None
     sample = linked[:SAMPLE]  # the statistics of a long list are those of its first records
@@ -132,7 +133,7 @@ def _shape(record: Record) -> tuple[str, ...]:
     )
 
 
-def _has_link(record: Record, page: Page) -> bool:
+def has_link(record: Record, page: Page) -> bool:
     """The record holds (or is) a link to somewhere: not ``javascript:``, not empty."""
     return any(page.link(a.attributes.get("href")) is not None for node in record for a in node.css("a[href]"))
 
@@ -149,10 +150,20 @@ def _is_furniture(node: LexborNode | None) -> bool:
     """Inside navigation, a sidebar, a footer...; a ``widget Blog`` (a blog's main list) is not furniture."""
     while node is not None and node.tag not in ("body", "html"):
         names = _names(node)
-        if node.tag in _FURNITURE_TAGS or (_FURNITURE.search(names) and not _MAIN_LIST.search(names)):
+        if node.tag in _FURNITURE_TAGS and not _holds_most(node):
+            return True
+        if _FURNITURE.search(names) and not _MAIN_LIST.search(names):
             return True
         node = node.parent
     return False
+
+
+def _holds_most(node: LexborNode) -> bool:
+    """A ``<header>`` (or ``<nav>``...) that holds most of the page's text is the page, not its furniture."""
+    body = node
+    while body.parent is not None and body.tag != "body":
+        body = body.parent
+    return len(_text(node)) > HOLDS_MOST * len(_text(body))
 
 
 def _tag_path(node: LexborNode | None) -> tuple[str, ...]:
