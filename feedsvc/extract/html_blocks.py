@@ -105,7 +105,7 @@ def _strays(best: Candidate, joined: tuple[Candidate, ...], page: Page) -> Itera
             if child.mem_id in taken or not child.is_element_node:
                 continue
             key = (child.tag or "", frozenset(records.classes(child)))
-            if _same_kind(key, best.key) and best.key[1] and scoring.has_link((child,), page):
+            if _same_kind(key, best.key) and best.key[1] and scoring.lone_post(child, page):
                 yield (child,)
 
 

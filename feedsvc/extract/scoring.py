@@ -33,7 +33,7 @@ _FURNITURE_TAGS = frozenset({"nav", "header", "footer", "aside", "menu", "select
 _FURNITURE = re.compile(
     r"(?<![a-z])(?:nav|navbar|menu|footer|sidebar|side-bar|widget|comment|reply|tag|cloud|popular|hot|related|"
     r"recommend|breadcrumb|pagination|pager|page-numbers|paging|share|social|friend|links|blogroll|categor|toc|"
-    r"archive|label|online|who|stats|legend|login|banner|header|masthead)",
+    r"online|stats|legend|login|banner|masthead)",
     re.IGNORECASE,
 )
 _NOT_A_POST = re.compile(  # a record's own class that says it is no post (a list's own classes vary more)
@@ -116,6 +116,14 @@ def score(group: Group, page: Page, order: int = 0) -> Candidate | None:
         furniture=furniture,
         factors=tuple(factors),
     )
+
+
+def lone_post(node: LexborNode, page: Page) -> bool:
+    """A single block that reads as a post: a title-long link, no class saying it is a pager or a widget."""
+    own = _names(node)
+    if _NOT_A_POST.search(own) and not _POST.search(own):
+        return False
+    return has_link((node,), page) and _width(_main_link_text((node,))) >= MIN_TITLE
 
 
 def alike(records: Sequence[Record]) -> bool:
