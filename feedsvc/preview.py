@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from feedsvc import differ, extract, fetch
 from feedsvc.config import Source, parse_selectors
 from feedsvc.errors import ConfigError, FetchError
-from feedsvc.extract import shown_dates
+from feedsvc.extract import dates
 from feedsvc.extract.selectors import Selectors
 from feedsvc.model import Entry, Known, Post, Validators
 
@@ -89,7 +89,7 @@ def _date(post: Post, entry: Entry | None, zone: ZoneInfo) -> tuple[str, str]:
     shown = local.strftime("%Y-%m-%d %H:%M") if post.date.hour is not None else local.strftime("%Y-%m-%d")
     how = entry.date_evidence.value if entry.date_evidence else "page"
     if post.date_shown:
-        read = shown_dates.find(post.date_shown, entry.first_seen, zone)
+        read = dates.find(post.date_shown, entry.first_seen, zone)
         how = "relative to the fetch" if read is not None and read.how == "relative" else how
         how += f" {post.date_shown!r}"
     return shown, how

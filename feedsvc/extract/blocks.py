@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from selectolax.lexbor import LexborNode
 
-from feedsvc.extract import shown_dates, titles
+from feedsvc.extract import dates, titles
 from feedsvc.extract.day_month import derived_title
 from feedsvc.extract.lines import fold
 from feedsvc.extract.page import Page
@@ -38,6 +38,7 @@ _SUMMARIES = (
     "[class*=excerpt], [class*=summary], [class*=intro], [class*=digest], [class*=abstract], [class*=desc]"
 )
 _META_CLASS = re.compile(r"(?<![a-z])(?:meta|byline|info|date|time|tags?|categor)", re.IGNORECASE)
+_DATE_PLACES = "[class*=date], [class*=time], [class*=posted], [class*=publish], [class*=meta], [class*=byline]"
 _META_TAGS = frozenset({"footer", "time"})
 _BYLINE_PREFIX = re.compile(r"^(?:(?:posted|written|published)\s+)?by\s+|^(?:作者|发布者|发表者)\s*[:\uff1a]?\s*", re.I)
 _PHRASES = r"阅读剩余部分|read more|continue reading|阅读全文|点击阅读全文|继续阅读|阅读更多|查看全文"
@@ -142,21 +143,27 @@ def _href(node: LexborNode) -> str | None:
 
 def _date(
     block: LexborNode, selector: str | None, page: Page, exclude: str
-) -> tuple[str | None, shown_dates.ShownDate | None]:
+) -> tuple[str | None, dates.ShownDate | None]:
     nodes = block.css(selector) if selector else block.css("time[datetime], [itemprop~=datePublished], .dt-published")
     for node in nodes:
         for text in (node.attributes.get("datetime"), node.attributes.get("content"), node.attributes.get("title")):
-            if text and (found := shown_dates.parse(text, page.now, page.zone)) is not None:
+            if text and (found := dates.parse(text, page.now, page.zone, page.languages)) is not None:
                 return fold(_text(node)) or text, found
-        found = shown_dates.find(_text(node), page.now, page.zone)
+        found = dates.find(_text(node), page.now, page.zone, page.languages)
         if found is not None:
             return found.text, found
     if selector:
         return None, None
+    for node in block.css(_DATE_PLACES):  # a date in the post's meta line beats one quoted in its text
+        if not _text(node) or node.css_first("p, li, blockquote") is not None:
+            continue
+        found = dates.find(_text(node), page.now, page.zone, page.languages)
+        if found is not None:
+            return found.text, found
     text = _text(block)
     if exclude:
         text = text.replace(exclude, " ", 1)
-    found = shown_dates.find(text, page.now, page.zone)
+    found = dates.find(text, page.now, page.zone, page.languages)
     return (found.text, found) if found is not None else (None, None)
 
 

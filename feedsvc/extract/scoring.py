@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborNode
 
-from feedsvc.extract import blocks, shown_dates
+from feedsvc.extract import blocks, dates
 from feedsvc.extract.page import Page
 from feedsvc.extract.records import Group, Key, Record, classes
 
@@ -86,7 +86,7 @@ def score(group: Group, page: Page, order: int = 0) -> Candidate | None:
         factor(1.5, "post-like class")
     if sum(1 for record in sample if any(n.css_first(blocks.HEADINGS) for n in record)) >= len(sample) / 2:
         factor(1.5, "headings")
-    dated = sum(1 for text in texts if shown_dates.find(text, page.now, page.zone) is not None)
+    dated = sum(1 for text in texts if dates.find(text, page.now, page.zone, page.languages) is not None)
     if dated >= len(sample) / 2:
         factor(2.0, "dates shown")
     alike_records = alike(sample)

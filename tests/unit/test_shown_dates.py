@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from feedsvc.extract.shown_dates import find, parse
+from feedsvc.extract.dates import find, parse
 from feedsvc.model import PageDate
 
 NOW = datetime(2024, 1, 10, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
