@@ -64,8 +64,8 @@ def read_page(path: Path, url: str) -> PageRun:
         now = snapshot.fetched_at
         entries = {e.identity: e for e in differ.diff(Known(), result.posts, now, _UTC, "corpus").new}
         posts = []
-        for post in result.posts:
-            entry = entries.get(differ.identity(post))
+        for post, key in zip(result.posts, differ.identities(result.posts), strict=True):
+            entry = entries.get(key)
             published = entry.published if entry is not None else None
             shown = None
             if published is not None and post.date is not None:

@@ -68,8 +68,8 @@ def report(preview_source: Source, now: datetime) -> str:
     if result.feed_url:
         header.append(f"note: the page announces its own feed: {result.feed_url}")
     rows = [["#", "date", "resolved", "title", "link", "summary"]]
-    for number, post in enumerate(result.posts, start=1):
-        entry = entries.get(differ.identity(post))
+    for number, (post, key) in enumerate(zip(result.posts, differ.identities(result.posts), strict=True), start=1):
+        entry = entries.get(key)
         rows.append(
             [
                 str(number),
