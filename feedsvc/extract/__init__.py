@@ -100,6 +100,40 @@ def _auto(page: Page) -> tuple[str, list[Post]]:
     )
 
 
+def explain(
+    snapshot: Snapshot, layout: str = "auto", *, selectors: Selectors | None = None, zone: ZoneInfo = _UTC
+) -> list[str]:
+    """How auto mode reads ``snapshot``: each reading considered, the HTML candidate lists with their
+    scores and factors, and why the winner won (what ``feedsvc preview --explain`` prints)."""
+    page = Page(snapshot, zone, selectors)
+    if layout != "auto" or page.selectors is not None:
+        return [f"layout {layout if layout != 'auto' else 'selectors'} was asked for: nothing was detected"]
+    lines = []
+    text_layout = _most_marked(page.lines)
+    readings: list[tuple[str, list[Post]]] = []
+    if text_layout is not None:
+        readings.append((text_layout, TEXT_LAYOUTS[text_layout](page.lines)))
+    else:
+        lines.append("text layouts: no byline or day_month post heads on the page")
+    if page.is_html:
+        for name, detector in HTML_DETECTORS.items():
+            found = detector(page)
+            lines.append(f"{name}: {len(found)} post(s)")
+            if name == "html_blocks":
+                lines.extend("  " + line for line in html_blocks.explain(page))
+            if found:
+                readings.append((name, found))
+                break
+    for name, found in readings:
+        lines.append(
+            f"reading {name}: {len(found)} post(s), completeness {_completeness(found)} (2 per link, 1 per date)"
+        )
+    if readings:
+        best = max(readings, key=lambda reading: _completeness(reading[1]))
+        lines.append(f"chosen: {best[0]} (the most complete reading; the text layout on a tie)")
+    return lines
+
+
 def _completeness(found: Sequence[Post]) -> int:
     return sum(2 * (post.link is not None) + (post.date is not None) for post in found)
 
