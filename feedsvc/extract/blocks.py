@@ -35,7 +35,8 @@ _CATEGORIES = (
 _SUMMARIES = (
     ".p-summary, .summary, .excerpt, .entry-summary, .post-excerpt, .post-summary, .entry-content, "
     ".post-content, .e-content, [itemprop~=description], [itemprop~=articleBody], .content, .desc, .description, "
-    "[class*=excerpt], [class*=summary], [class*=intro], [class*=digest], [class*=abstract], [class*=desc]"
+    "[class*=excerpt], [class*=summary], [class*=intro], [class*=digest], [class*=abstract], [class*=desc], "
+    "[class*=teaser]"
 )
 _META_CLASS = re.compile(r"(?<![a-z])(?:meta|byline|info|date|time|tags?|categor)", re.IGNORECASE)
 _DATE_PLACES = "[class*=date], [class*=time], [class*=posted], [class*=publish], [class*=meta], [class*=byline]"
@@ -82,6 +83,8 @@ def post(
         (found for row in rows if (found := _date(row, fields.date, page, exclude=title))[1] is not None), (None, None)
     )
     summary = next((text for row in rows if (text := _summary(row, fields.summary, title_node))), "")
+    if date_text and summary == date_text:
+        summary = ""  # a paragraph that only shows the date is no summary
     if not title and link is None:
         return None
     author = next((name for row in rows if (name := _author(row, fields.author))), None)

@@ -12,6 +12,7 @@ in page order. Its records are read as posts (blocks.py).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ MIN_POSTS = records.MIN_RECORDS
 INNER_SHARE = 0.25
 DATED_SHARE = 0.75
 OVERLAP = 0.5
+_SIMPLE_CLASS = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _STRAY_TAGS = frozenset({"article", "li", "div", "section"})
 JOIN_SHARE = 0.2  # a group built like the winner joins it when its records score at least this share of the winner's
 
@@ -95,9 +97,13 @@ def _strays(best: Candidate, joined: tuple[Candidate, ...], page: Page) -> Itera
     if best.records[0][0].tag not in _STRAY_TAGS or any(len(record) > 1 for record in best.records):
         return
     taken = {record[0].mem_id for group in (best, *joined) for record in group.records}
-    parents = {id(group): group.records[0][0].parent for group in (best, *joined)}
+    parents = [group.records[0][0].parent for group in (best, *joined)]
+    tag, names = best.parent_key
+    if names and all(_SIMPLE_CLASS.fullmatch(name) for name in names) and page.body is not None:
+        # lists of the same kind elsewhere holding a single item (a pinned post in its own block)
+        parents.extend(page.body.css(".".join([tag, *sorted(names)])))
     seen: set[int] = set()
-    for parent in parents.values():
+    for parent in parents:
         if parent is None or parent.mem_id in seen:
             continue
         seen.add(parent.mem_id)
@@ -158,7 +164,7 @@ def _continuations(best: Candidate, candidates: list[Candidate]) -> Iterator[Can
     taken = {node.mem_id for record in best.records for node in record}
     per_record = best.score / len(best.records)
     for other in candidates:
-        if other is best or not _same_kind(other.key, best.key) or other.tag_path != best.tag_path:
+        if other is best or not _same_kind(other.key, best.key) or not _same_place(other, best):
             continue
         if other.score < JOIN_SHARE * per_record * len(other.records) or other.furniture:
             continue
@@ -169,11 +175,23 @@ def _continuations(best: Candidate, candidates: list[Candidate]) -> Iterator[Can
         yield other
 
 
+def _same_place(one: Candidate, other: Candidate) -> bool:
+    """The same path of tags up to the body, or parents of one kind (``ul.notes``) a wrapper or two apart."""
+    if one.tag_path == other.tag_path:
+        return True
+    near = abs(len(one.tag_path) - len(other.tag_path)) <= 2
+    return bool(one.parent_key[1]) and one.parent_key == other.parent_key and near
+
+
 def _same_kind(one: records.Key, other: records.Key) -> bool:
     """Same tag, and the classes of one include the other's (``threadbit`` and ``threadbit sticky``) or
     mostly overlap (``post hentry category-news`` and ``post hentry has-thumbnail``)."""
     if one[0] != other[0]:
         return False
+    if one[1] == other[1]:
+        return True
+    if not one[1] or not other[1]:
+        return False  # a bare tag is no kin of a classed one
     if one[1] <= other[1] or other[1] <= one[1]:
         return True
     return len(one[1] & other[1]) >= OVERLAP * min(len(one[1]), len(other[1]))
@@ -200,9 +218,9 @@ def explain(page: Page, limit: int = 8) -> list[str]:
 
 
 def _without_outliers(read: list[tuple[Record, Post]]) -> list[Post]:
-    """The posts, less the odd records out: built unlike most (a pager row, a header row) and
-    lacking the link or the date most have. A record built like the others keeps its place
-    even when it lacks a field (an item without a link, a post without a date)."""
+    """The posts, less the odd records out: built unlike most (a pager row, a header row), lacking
+    the link or the date most have, and without a title-long title. An item that lacks a field
+    but has a real title keeps its place (an item without a link, a post without a date)."""
     if len(read) < 3:
         return [post for _, post in read]
     shapes = Counter(_shape(record) for record, _ in read)
@@ -212,7 +230,9 @@ def _without_outliers(read: list[tuple[Record, Post]]) -> list[Post]:
     return [
         post
         for record, post in read
-        if _shape(record) == usual or not ((dated and post.date is None) or (linked and post.link is None))
+        if _shape(record) == usual
+        or scoring.title_like(post.title)
+        or not ((dated and post.date is None) or (linked and post.link is None))
     ]
 
 

@@ -57,6 +57,7 @@ class Candidate:
     path: str
     order: int
     furniture: bool
+    parent_key: Key = ("", frozenset())
     factors: tuple[str, ...] = field(default=())
 
 
@@ -114,8 +115,14 @@ def score(group: Group, page: Page, order: int = 0) -> Candidate | None:
         path=_describe(group),
         order=order,
         furniture=furniture,
+        parent_key=(group.parent.tag or "", frozenset(classes(group.parent))),
         factors=tuple(factors),
     )
+
+
+def title_like(text: str) -> bool:
+    """Wide enough to be a post's title (not a pager's "Next", a count, a user name)."""
+    return (_width(text) >= MIN_TITLE and len(text.split()) >= 2) or _width(text) >= 2 * MIN_TITLE
 
 
 def lone_post(node: LexborNode, page: Page) -> bool:
