@@ -128,35 +128,45 @@ def _candidates(page: Page) -> Iterator[Candidate]:
 
 
 def _inner(outer: Candidate, candidates: list[Candidate]) -> Candidate | None:
-    """The best candidate nested inside ``outer``'s records that scores at least INNER_SHARE of it."""
-    rows = {node.mem_id for record in outer.records for node in record}
-    nested = [c for c in candidates if c is not outer and _inside_any(c.records[0][0], rows)]
+    """The best candidate nested inside ``outer``'s records that scores at least INNER_SHARE of it.
+
+    When lists of one kind sit in at least half of the outer records (the same parts inside every
+    post, or the posts of every grid row), they count together, and they win only when their records
+    are alike posts: else the outer records are the posts.
+    """
+    rows = {node.mem_id: index for index, record in enumerate(outer.records) for node in record}
+    nested: list[tuple[Candidate, int]] = []
+    for c in candidates:
+        if c is not outer and (holder := _holder(c.records[0][0], rows)) is not None:
+            nested.append((c, holder))
     totals: dict[tuple[object, ...], float] = {}
     joined: dict[tuple[object, ...], list[Record]] = {}
-    for c in nested:
-        totals[(c.key, c.tag_path)] = totals.get((c.key, c.tag_path), 0.0) + c.score
-        joined.setdefault((c.key, c.tag_path), []).extend(c.records)
-    for inner in sorted(nested, key=lambda c: -c.score):
-        repeats = _repeats_in(inner, outer, candidates)
-        mass = totals[(inner.key, inner.tag_path)] if repeats else inner.score
+    holders: dict[tuple[object, ...], set[int]] = {}
+    for c, holder in nested:
+        kind = (c.key, c.tag_path)
+        totals[kind] = totals.get(kind, 0.0) + c.score
+        joined.setdefault(kind, []).extend(c.records)
+        holders.setdefault(kind, set()).add(holder)
+    for inner, _ in sorted(nested, key=lambda pair: -pair[0].score):
+        kind = (inner.key, inner.tag_path)
+        repeats = len(holders[kind]) >= max(2, len(outer.records) / 2)
+        mass = totals[kind] if repeats else inner.score
         if mass < INNER_SHARE * outer.score:
             continue
-        if repeats and not scoring.alike(joined[(inner.key, inner.tag_path)]):
+        if repeats and not scoring.alike(joined[kind]):
             continue  # the same parts inside every outer record: the outer records are the posts
         return inner
     return None
 
 
-def _repeats_in(inner: Candidate, outer: Candidate, candidates: list[Candidate]) -> bool:
-    """Groups built like ``inner`` sit in at least half of ``outer``'s records."""
-    holders = set()
-    for record in outer.records:
-        ids = {node.mem_id for node in record}
-        for c in candidates:
-            if c.key == inner.key and c.tag_path == inner.tag_path and _inside_any(c.records[0][0], ids):
-                holders.add(record[0].mem_id)
-                break
-    return len(holders) >= max(2, len(outer.records) / 2)
+def _holder(node: LexborNode, rows: dict[int, int]) -> int | None:
+    """The index of the outer record ``node`` sits in, if any."""
+    parent = node.parent
+    while parent is not None:
+        if parent.mem_id in rows:
+            return rows[parent.mem_id]
+        parent = parent.parent
+    return None
 
 
 def _continuations(best: Candidate, candidates: list[Candidate]) -> Iterator[Candidate]:
