@@ -22,7 +22,7 @@ from feedsvc.extract.page import Page
 from feedsvc.model import Post
 
 HEADINGS = "h1, h2, h3, h4, h5, h6"
-_TITLE_LINKS = f"{', '.join(f'{h} a[href]' for h in HEADINGS.split(', '))}, a[href][rel=bookmark], .title a[href]"
+TITLE_LINKS = f"{', '.join(f'{h} a[href]' for h in HEADINGS.split(', '))}, a[href][rel=bookmark], .title a[href]"
 _TITLES = f"{HEADINGS}, [itemprop~=headline], [itemprop~=name], .title, .entry-title, .post-title, .p-name"
 _AUTHORS = (
     "[rel~=author], [itemprop~=author], .p-author, .author, .post-author, .byline a, .by a, .username, "
@@ -106,7 +106,7 @@ def _title_node(block: LexborNode, selector: str | None, column: LexborNode | No
     in the list's title column (``column``, see columns.py), else the longest link not in the meta."""
     if selector:
         return block.css_first(selector)
-    for query in (_TITLE_LINKS, _TITLES):
+    for query in (TITLE_LINKS, _TITLES):
         node = block.css_first(query)
         if node is not None and _text(node):
             return node

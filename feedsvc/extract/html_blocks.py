@@ -64,7 +64,7 @@ class Choice:
 def posts(page: Page) -> list[Post]:
     """The posts of the best-scoring repeated record group (and its split parts); [] when the page has none."""
     chosen = choose(page).records
-    titles = columns.title_links(chosen)
+    titles = columns.title_links(chosen) if not _headed(chosen) else [None] * len(chosen)
     read = [
         (record, post)
         for record, title in zip(chosen, titles, strict=True)
@@ -101,7 +101,10 @@ def _strays(best: Candidate, joined: tuple[Candidate, ...], page: Page) -> Itera
     tag, names = best.parent_key
     if names and all(_SIMPLE_CLASS.fullmatch(name) for name in names) and page.body is not None:
         # lists of the same kind elsewhere holding a single item (a pinned post in its own block)
-        parents.extend(page.body.css(".".join([tag, *sorted(names)])))
+        for other in page.body.css(".".join([tag, *sorted(names)])):
+            items = [child for child in other.iter() if child.is_element_node]
+            if len(items) == 1 and not scoring.is_furniture(other):
+                parents.append(other)
     seen: set[int] = set()
     for parent in parents:
         if parent is None or parent.mem_id in seen:
@@ -225,6 +228,13 @@ def explain(page: Page, limit: int = 8) -> list[str]:
         mark = "*" if c is choice.winner else "+" if id(c) in joined else " "
         lines.append(f"{mark} {c.score:9.1f}  {c.path}  [{len(c.records)} records]  {'; '.join(c.factors)}")
     return lines
+
+
+def _headed(chosen: list[Record]) -> bool:
+    """Most records title themselves with a heading's link: no title column needed."""
+    sample = chosen[: scoring.SAMPLE]
+    headed = sum(1 for record in sample if record[0].css_first(blocks.TITLE_LINKS) is not None)
+    return headed >= 0.9 * len(sample)
 
 
 def _without_outliers(read: list[tuple[Record, Post]]) -> list[Post]:

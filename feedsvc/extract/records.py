@@ -46,7 +46,10 @@ def groups(parent: LexborNode) -> list[Group]:
     children = [child for child in parent.iter() if child.is_element_node]
     if len(children) < MIN_RECORDS:
         return []
-    keys = _keys(children)
+    tags = [child.tag or "" for child in children]
+    if len(set(tags)) == len(tags) or not any(tag in HEAD_TAGS for tag in tags):
+        return []  # no tag twice, or none that can head a record
+    keys = _keys(children, tags)
     where: dict[Key, list[int]] = {}
     for index, key in enumerate(keys):
         where.setdefault(key, []).append(index)
@@ -67,15 +70,19 @@ def groups(parent: LexborNode) -> list[Group]:
     return [group for group in found if group.key not in tails]
 
 
-def _keys(children: list[LexborNode]) -> list[Key]:
-    by_tag: dict[str, list[LexborNode]] = {}
-    for child in children:
-        by_tag.setdefault(child.tag or "", []).append(child)
-    shared: dict[str, set[str]] = {}
+def _keys(children: list[LexborNode], tags: list[str]) -> list[Key]:
+    names = [frozenset(classes(child)) for child in children]
+    by_tag: dict[str, list[frozenset[str]]] = {}
+    for tag, own in zip(tags, names, strict=True):
+        by_tag.setdefault(tag, []).append(own)
+    shared: dict[str, frozenset[str]] = {}
     for tag, same in by_tag.items():
-        counts = Counter(c for child in same for c in set(classes(child)))
-        shared[tag] = {c for c, n in counts.items() if n >= SHARED * len(same)}
-    return [(child.tag or "", frozenset(classes(child)) & shared[child.tag or ""]) for child in children]
+        if len(same) == 1:
+            shared[tag] = same[0]
+            continue
+        counts = Counter(c for own in same for c in own)
+        shared[tag] = frozenset(c for c, n in counts.items() if n >= SHARED * len(same))
+    return [(tag, own & shared[tag]) for tag, own in zip(tags, names, strict=True)]
 
 
 def _gap_pattern(keys: list[Key], indices: list[int]) -> tuple[Key, ...]:

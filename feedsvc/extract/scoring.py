@@ -105,7 +105,7 @@ def score(group: Group, page: Page, order: int = 0) -> Candidate | None:
     elif width < MIN_TITLE:
         factor(0.3, f"short link texts ({width:.0f})")
     own = _names(first)
-    furniture = _is_furniture(group.parent) or bool(_NOT_A_POST.search(own) and not _POST.search(own))
+    furniture = is_furniture(group.parent) or bool(_NOT_A_POST.search(own) and not _POST.search(own))
     if furniture:
         factor(0.05, "navigation, sidebar or widget")
     return Candidate(
@@ -163,7 +163,7 @@ def _width(text: str) -> int:
     return len(text) + len(_WIDE.findall(text))
 
 
-def _is_furniture(node: LexborNode | None) -> bool:
+def is_furniture(node: LexborNode | None) -> bool:
     """Inside navigation, a sidebar, a footer...; a ``widget Blog`` (a blog's main list) is not furniture."""
     while node is not None and node.tag not in ("body", "html"):
         names = _names(node)
