@@ -158,7 +158,7 @@ def _date(
     if selector:
         return None, None
     for node in block.css(_DATE_PLACES):  # a date in the post's meta line beats one quoted in its text
-        if not _text(node) or node.css_first("p, li, blockquote") is not None:
+        if not _text(node) or inside(node, "p, li, blockquote, article, section"):
             continue
         found = dates.find(_text(node), page.now, page.zone, page.languages)
         if found is not None:
