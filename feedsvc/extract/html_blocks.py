@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from selectolax.lexbor import LexborNode
 
@@ -29,6 +29,8 @@ MIN_POSTS = records.MIN_RECORDS
 INNER_SHARE = 0.25
 DATED_SHARE = 0.75
 OVERLAP = 0.5
+PROSE_SHARE = 0.5
+SHORT_CONTEXT = 40  # characters around a date in the element that shows it apart from running text
 _SIMPLE_CLASS = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _STRAY_TAGS = frozenset({"article", "li", "div", "section"})
 JOIN_SHARE = 0.2  # a group built like the winner joins it when its records score at least this share of the winner's
@@ -70,7 +72,7 @@ def posts(page: Page) -> list[Post]:
         for record, title in zip(chosen, titles, strict=True)
         if (post := blocks.post(record, page, title=title)) is not None
     ]
-    return _distinct(_without_outliers(read))
+    return _distinct(_without_outliers(_without_prose_dates(read)))
 
 
 def choose(page: Page) -> Choice:
@@ -228,6 +230,31 @@ def explain(page: Page, limit: int = 8) -> list[str]:
         mark = "*" if c is choice.winner else "+" if id(c) in joined else " "
         lines.append(f"{mark} {c.score:9.1f}  {c.path}  [{len(c.records)} records]  {'; '.join(c.factors)}")
     return lines
+
+
+def _without_prose_dates(read: list[tuple[Record, Post]]) -> list[tuple[Record, Post]]:
+    """When few posts of a list show a date, a date met only inside running text (a teaser that
+    mentions a day) is not the post's date: the list shows none."""
+    dated = sum(1 for _, post in read if post.date is not None)
+    if len(read) < 3 or dated >= PROSE_SHARE * len(read):
+        return read
+    return [(record, post if _shown_apart(record, post) else _undated(post)) for record, post in read]
+
+
+def _shown_apart(record: Record, post: Post) -> bool:
+    if post.date is None or not post.date_shown:
+        return True
+    limit = len(post.date_shown) + SHORT_CONTEXT
+    return any(
+        post.date_shown in text and len(text) <= limit
+        for node in record
+        for element in node.css("*")
+        if (text := element.text(deep=True, separator=" ", strip=True))
+    )
+
+
+def _undated(post: Post) -> Post:
+    return replace(post, date=None, date_shown=None, date_relative=False)
 
 
 def _headed(chosen: list[Record]) -> bool:
