@@ -35,6 +35,17 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FOLDER = ROOT.parent / "shared" / "realpages"
 DEFAULT_OUT = ROOT / "docs" / "extraction.md"
 _FALLBACK_NOW = datetime(2024, 1, 1, tzinfo=UTC)
+# Auto mode before issue 11 (commit 4f5a18a), measured by this command on ../shared/realpages.
+BASELINE = {
+    "recall_posts": 0.578,
+    "precision_posts": 0.386,
+    "recall_pages": 0.678,
+    "precision_pages": 0.741,
+    "title_exact": "607/635",
+    "dates_right": "393/502",
+    "found": 1647,
+    "matched": 635,
+}
 _UTC = ZoneInfo("UTC")
 
 
@@ -125,12 +136,20 @@ def report(scored: dict[str, Any], runs: Sequence[PageRun], command: str) -> str
         "",
         "## Totals",
         "",
-        "| pages | truth posts | found | matched | recall (posts) | precision (posts) "
+        "| run | pages | truth posts | found | matched | recall (posts) | precision (posts) "
         "| recall (pages) | precision (pages) | titles exact | dates right |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-        f"| {o['pages']} | {o['truth']} | {o['found']} | {o['matched']} | {o['recall_posts']:.3f} "
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| now | {o['pages']} | {o['truth']} | {o['found']} | {o['matched']} | {o['recall_posts']:.3f} "
         f"| {o['precision_posts']:.3f} | {o['recall_pages']:.3f} | {o['precision_pages']:.3f} "
         f"| {o['title_exact']}/{o['matched']} | {o['dates_right']}/{o['dates_scored']} |",
+        f"| before issue 11 | {o['pages']} | {o['truth']} | {BASELINE['found']} | {BASELINE['matched']} "
+        f"| {BASELINE['recall_posts']:.3f} | {BASELINE['precision_posts']:.3f} | {BASELINE['recall_pages']:.3f} "
+        f"| {BASELINE['precision_pages']:.3f} | {BASELINE['title_exact']} | {BASELINE['dates_right']} |",
+        "",
+        "Dates right counts matched posts whose truth date is a calendar date (or none); relative",
+        "truth dates are not scored. A saved page has no fetch time: it is read as fetched the day after",
+        "the newest full date it shows, so a page that shows only dates without a year gets the year",
+        "of that guess, not of the day it was saved.",
         "",
         "## Pages",
         "",

@@ -274,9 +274,15 @@ def _is_hours(piece: str, languages: tuple[str, ...]) -> bool:
                 name = name.lower()
                 if name.isascii() and len(name) < 2:
                     continue
-                if (not name.isascii() and name in lowered) or re.search(rf"(?<!\w){re.escape(name)}", lowered):
+                if _unspaced(name) and name in lowered:  # CJK: words are not set apart by spaces
+                    return True
+                if not _unspaced(name) and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", lowered):
                     return True
     return False
+
+
+def _unspaced(word: str) -> bool:
+    return any(ord(char) >= 0x2E80 for char in word)
 
 
 def _dateparser(piece: str, languages: tuple[str, ...], now: datetime) -> datetime | None:
@@ -300,7 +306,7 @@ def _relative_words(languages: tuple[str, ...]) -> re.Pattern[str]:
                     words.update(word for word in spelled if len(word) >= 3)
         words.discard("in")
         ordered = sorted(words, key=len, reverse=True)
-        spelled = [rf"(?<!\w){re.escape(word)}(?!\w)" if word.isascii() else re.escape(word) for word in ordered]
+        spelled = [re.escape(word) if _unspaced(word) else rf"(?<!\w){re.escape(word)}(?!\w)" for word in ordered]
         _RELATIVE_CACHE[languages] = re.compile("|".join(spelled) if spelled else r"(?!)", re.IGNORECASE)
     return _RELATIVE_CACHE[languages]
 
