@@ -27,7 +27,7 @@ from feedsvc.model import Post
 
 MIN_POSTS = records.MIN_RECORDS
 INNER_SHARE = 0.25
-DATED_SHARE = 0.75
+OUTLIER_SHARE = 0.5  # a field most posts show
 OVERLAP = 0.5
 PROSE_SHARE = 0.5
 SHORT_CONTEXT = 40  # characters around a date in the element that shows it apart from running text
@@ -272,8 +272,8 @@ def _without_outliers(read: list[tuple[Record, Post]]) -> list[Post]:
         return [post for _, post in read]
     shapes = Counter(_shape(record) for record, _ in read)
     usual = shapes.most_common(1)[0][0]
-    dated = sum(1 for _, post in read if post.date is not None) >= DATED_SHARE * len(read)
-    linked = sum(1 for _, post in read if post.link is not None) >= DATED_SHARE * len(read)
+    dated = sum(1 for _, post in read if post.date is not None) >= OUTLIER_SHARE * len(read)
+    linked = sum(1 for _, post in read if post.link is not None) >= OUTLIER_SHARE * len(read)
     return [
         post
         for record, post in read
