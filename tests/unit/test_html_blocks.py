@@ -97,3 +97,17 @@ def test_explain_names_the_winner_and_its_factors() -> None:
     lines = html_blocks.explain(page(f"<main>{rows}</main>"))
     assert lines[0].startswith("chosen: main > article.post")
     assert "x2.5 article element" in lines[1]
+
+
+def test_a_json_ld_article_alone_does_not_hide_the_listing() -> None:
+    from feedsvc import extract
+
+    ld = '{"@context": "https://schema.org", "@type": "BlogPosting", "headline": "Welcome", "url": "https://site.example/"}'
+    rows = "".join(
+        f'<article class="post"><h2><a href="/p/{n}">Post number {n} of the blog</a></h2>'
+        f'<time datetime="2024-03-0{n}">x</time></article>'
+        for n in range(1, 8)
+    )
+    html = f'<html><head><script type="application/ld+json">{ld}</script></head><body><main>{rows}</main></body></html>'
+    found = extract.extract(Snapshot("https://site.example/", html, "text/html", datetime(2024, 3, 10, tzinfo=UTC)))
+    assert found.layout == "html_blocks" and len(found.posts) == 7
