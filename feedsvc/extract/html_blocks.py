@@ -105,7 +105,7 @@ def _strays(best: Candidate, joined: tuple[Candidate, ...], page: Page) -> Itera
         # lists of the same kind elsewhere holding a single item (a pinned post in its own block)
         for other in page.body.css(".".join([tag, *sorted(names)])):
             items = [child for child in other.iter() if child.is_element_node]
-            if len(items) == 1 and not scoring.is_furniture(other):
+            if len(items) == 1 and not scoring.is_furniture(other, page):
                 parents.append(other)
     seen: set[int] = set()
     for parent in parents:

@@ -79,6 +79,11 @@ class Page:
         return self._links[href]
 
     @cached_property
+    def text_size(self) -> int:
+        """Characters of visible text in the body: what a part of the page is measured against."""
+        return len(self.body.text(deep=True, separator=" ", strip=True)) if self.body is not None else 0
+
+    @cached_property
     def languages(self) -> tuple[str, ...]:
         """The language the page declares (``<html lang>``, else ``content-language``), as dates.py reads it."""
         if not self.is_html:

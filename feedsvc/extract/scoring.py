@@ -105,7 +105,7 @@ def score(group: Group, page: Page, order: int = 0) -> Candidate | None:
     elif width < MIN_TITLE:
         factor(0.3, f"short link texts ({width:.0f})")
     own = _names(first)
-    furniture = is_furniture(group.parent) or bool(_NOT_A_POST.search(own) and not _POST.search(own))
+    furniture = is_furniture(group.parent, page) or bool(_NOT_A_POST.search(own) and not _POST.search(own))
     if furniture:
         factor(0.05, "navigation, sidebar or widget")
     return Candidate(
@@ -163,11 +163,11 @@ def _width(text: str) -> int:
     return len(text) + len(_WIDE.findall(text))
 
 
-def is_furniture(node: LexborNode | None) -> bool:
+def is_furniture(node: LexborNode | None, page: Page) -> bool:
     """Inside navigation, a sidebar, a footer...; a ``widget Blog`` (a blog's main list) is not furniture."""
     while node is not None and node.tag not in ("body", "html"):
         names = _names(node)
-        if node.tag in _FURNITURE_TAGS and not _holds_most(node):
+        if node.tag in _FURNITURE_TAGS and not _holds_most(node, page):
             return True
         if _FURNITURE.search(names) and not _MAIN_LIST.search(names):
             return True
@@ -175,12 +175,9 @@ def is_furniture(node: LexborNode | None) -> bool:
     return False
 
 
-def _holds_most(node: LexborNode) -> bool:
-    """A ``<header>`` (or ``<nav>``...) that holds most of the page's text is the page, not its furniture."""
-    body = node
-    while body.parent is not None and body.tag != "body":
-        body = body.parent
-    return len(_text(node)) > HOLDS_MOST * len(_text(body))
+def _holds_most(node: LexborNode, page: Page) -> bool:
+    """A ``<header>`` (or ``<nav>``...) that holds much of the page's text is the page, not its furniture."""
+    return len(_text(node)) > HOLDS_MOST * page.text_size
 
 
 def _tag_path(node: LexborNode | None) -> tuple[str, ...]:
