@@ -23,7 +23,10 @@ from feedsvc.model import Post
 
 HEADINGS = "h1, h2, h3, h4, h5, h6"
 TITLE_LINKS = f"{', '.join(f'{h} a[href]' for h in HEADINGS.split(', '))}, a[href][rel=bookmark], .title a[href]"
-_TITLES = f"{HEADINGS}, [itemprop~=headline], [itemprop~=name], .title, .entry-title, .post-title, .p-name"
+_TITLES = (
+    f"{HEADINGS}, [itemprop~=headline], [itemprop~=name], .title, .entry-title, .post-title, .p-name, "
+    "[class$=-title], [class$=_title]"
+)
 _AUTHORS = (
     "[rel~=author], [itemprop~=author], .p-author, .author, .post-author, .byline a, .by a, .username, "
     "a[href*='/author/'], a[href*='/authors/'], a[href*='space-uid-']"
@@ -39,6 +42,8 @@ _SUMMARIES = (
     "[class*=teaser]"
 )
 _META_CLASS = re.compile(r"(?<![a-z])(?:meta|byline|info|date|time|tags?|categor)", re.IGNORECASE)
+_MOST_OF_TITLE = 0.4
+_LABEL = re.compile(r".{0,16}[:\uff1a]|")  # "Title:", "Summary:", or nothing
 _DATE_PLACES = "[class*=date], [class*=time], [class*=posted], [class*=publish], [class*=meta], [class*=byline]"
 _META_TAGS = frozenset({"footer", "time"})
 _BYLINE_PREFIX = re.compile(r"^(?:(?:posted|written|published)\s+)?by\s+|^(?:作者|发布者|发表者)\s*[:\uff1a]?\s*", re.I)
@@ -76,7 +81,9 @@ def post(
     """
     rows = [record] if isinstance(record, LexborNode) else list(record)
     block = rows[0]
-    title_node = next((node for row in rows if (node := _title_node(row, fields.title, title)) is not None), None)
+    title_node = next((node for row in rows if (node := _title_node(row, fields.title)) is not None), None)
+    if title_node is None and not fields.title:
+        title_node = title or next((node for row in rows if (node := _longest_link(row)) is not None), None)
     title = "" if title_node is None else fold(_text(title_node)) if fields.title else titles.clean(title_node)
     link = _link(block, title_node, fields.link, page)
     date_text, date = next(
@@ -101,17 +108,29 @@ def post(
     )
 
 
-def _title_node(block: LexborNode, selector: str | None, column: LexborNode | None = None) -> LexborNode | None:
-    """The title element: the selector's, else a heading's link, a heading or title element, the link
-    in the list's title column (``column``, see columns.py), else the longest link not in the meta."""
+def _title_node(block: LexborNode, selector: str | None) -> LexborNode | None:
+    """The title element the block marks: the selector's, else a heading's link, a heading or a
+    title element. Else (in ``post``) the link in the list's title column (columns.py), else the
+    longest link not in the meta."""
     if selector:
         return block.css_first(selector)
     for query in (TITLE_LINKS, _TITLES):
         node = block.css_first(query)
         if node is not None and _text(node):
-            return node
-    if column is not None:
-        return column
+            return _link_inside(node) if query is _TITLES else node
+    return None
+
+
+def _link_inside(node: LexborNode) -> LexborNode:
+    """A title element holding its post's link and more ("Title Started by: ann") is titled by the link."""
+    whole = fold(_text(node))
+    link = next((a for a in inside(node, "a[href]") if _text(a)), None)
+    if link is None or _READ_MORE.match(text := fold(_text(link))):
+        return node
+    return link if whole.startswith(text) or len(text) >= _MOST_OF_TITLE * len(whole) else node
+
+
+def _longest_link(block: LexborNode) -> LexborNode | None:
     links = [a for a in block.css("a[href]") if _text(a) and not _READ_MORE.match(_text(a)) and not _in_meta(a)]
     if block.tag == "a" and block.attributes.get("href"):
         links.insert(0, block)
@@ -185,7 +204,12 @@ def _categories(block: LexborNode, selector: str | None) -> tuple[str, ...]:
 
 
 def _summary(block: LexborNode, selector: str | None, title: LexborNode | None) -> str:
-    node = block.css_first(selector) if selector else block.css_first(_SUMMARIES)
+    if selector:
+        node = block.css_first(selector)
+    else:  # the first summary element that is no label ("Title:") and not part of the title
+        node = next(
+            (n for n in block.css(_SUMMARIES) if not _LABEL.fullmatch(fold(_text(n))) and not _contains(n, title)), None
+        )
     if node is None and selector:
         return ""
     if node is None:

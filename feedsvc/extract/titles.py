@@ -108,8 +108,8 @@ def _leading_label(node: LexborNode) -> str | None:
     if not label or len(label) > MAX_LABEL or first.css_first("a[href], h1, h2, h3, h4, h5, h6") is not None:
         return None
     names = f"{first.attributes.get('class') or ''} {first.attributes.get('id') or ''}"
-    if _LABEL_CLASS.search(names) or _BRACKETED.match(label) or first.tag in ("img",):
-        return label
+    if _LABEL_CLASS.search(names) or _BRACKETED.match(label) or label.endswith((":", "\uff1a")):
+        return label  # "Live", "[Info]", "Title:", "Wichtig:"
     return None
 
 
