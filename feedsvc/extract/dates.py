@@ -24,10 +24,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-import dateparser
-from dateparser.languages.loader import default_loader
 from dateutil import parser as dateutil_parser
 
 from feedsvc.model import PageDate
@@ -98,7 +97,17 @@ _RELATIVE = re.compile(
 )
 _DIGIT = re.compile(r"\d")
 _ALIASES = {"no": "nb", "nn": "nb", "iw": "he", "in": "id", "jw": "jv"}
-_KNOWN = frozenset(default_loader.get_locale_map().keys()) | {"nb"}
+# dateparser's own data (loaded on first use: importing it takes a quarter of a second)
+_DATEPARSER_LANGUAGES = frozenset(
+    str.split(
+        "af agq ak am ar as asa ast az bas be bem bez bg bm bn bo br brx bs ca ce cgg chr ckb cs cy da dav de dje dsb "
+        "dua dyo dz ebu ee el en eo es et eu ewo fa ff fi fil fo fr fur fy ga gd gl gsw gu guz gv ha haw he hi hr hsb "
+        "hu hy id ig ii is it ja jgo jmc ka kab kam kde kea khq ki kk kl kln km kn ko kok ks ksb ksf ksh kw ky lag lb "
+        "lg lkt ln lo lrc lt lu luo luy lv mas mer mfe mg mgh mgo mk ml mn mr ms mt mua my mzn naq nb nd ne nl nmg nn "
+        "nnh nus nyn om or os pa pl ps pt qu rm rn ro rof ru rw rwk sah saq sbp se seh ses sg shi si sk sl smn sn "
+        "so sq sr sv sw ta te teo th ti tl to tr twq tzm ug uk ur uz vi vun wae xog yav yi yo yue zgh zh zu"
+    )
+)
 _RELATIVE_HINTS = ("前", "ago", "刚", "今天", "today", "昨天", "yesterday", "just now")
 _DAYS_BACK = {"今天": 0, "today": 0, "昨天": 1, "yesterday": 1, "前天": 2}
 
@@ -136,7 +145,7 @@ def find(text: str, now: datetime, zone: ZoneInfo, languages: tuple[str, ...] = 
         if match is not None:
             candidates.append((match.start(), -len(match[0]), how, match))
     local = now.astimezone(zone)
-    other = tuple(language for language in languages if language in _KNOWN and language != "en")
+    other = tuple(language for language in languages if language in _DATEPARSER_LANGUAGES and language != "en")
     english = None
     for _, _, how, match in sorted(candidates, key=lambda c: (c[0], c[1])):
         if how == "english" and other:
@@ -160,7 +169,7 @@ def languages_of(tag: str | None) -> tuple[str, ...]:
         return ()
     code = tag.strip().lower().replace("_", "-").partition("-")[0]
     code = _ALIASES.get(code, code)
-    return (code,) if code in _KNOWN else ()
+    return (code,) if code in _DATEPARSER_LANGUAGES else ()
 
 
 def _year_last(match: re.Match[str], languages: tuple[str, ...]) -> PageDate | None:
@@ -205,7 +214,7 @@ def _month_names(languages: tuple[str, ...]) -> tuple[re.Pattern[str], dict[str,
     if languages not in _NAMED_CACHE:
         months: dict[str, int] = {}
         for language in languages:
-            info = default_loader.get_locale(language).info
+            info = _locale_info(language)
             for number, key in enumerate(_MONTH_KEYS, start=1):
                 for name in info.get(key, []):
                     if len(name) >= 3 and not name.isdigit():
@@ -268,7 +277,7 @@ def _is_hours(piece: str, languages: tuple[str, ...]) -> bool:
     """The piece counts hours, minutes or seconds (a time of day is meant), not days or weeks."""
     lowered = piece.lower()
     for language in languages:
-        info = default_loader.get_locale(language).info
+        info = _locale_info(language)
         for key in ("hour", "minute", "second"):
             for name in info.get(key, []):
                 name = name.lower()
@@ -281,6 +290,13 @@ def _is_hours(piece: str, languages: tuple[str, ...]) -> bool:
     return False
 
 
+def _locale_info(language: str) -> dict[str, Any]:
+    from dateparser.languages.loader import default_loader
+
+    info: dict[str, Any] = default_loader.get_locale(language).info
+    return info
+
+
 def _unspaced(word: str) -> bool:
     return any(ord(char) >= 0x2E80 for char in word)
 
@@ -291,6 +307,8 @@ def _dateparser(piece: str, languages: tuple[str, ...], now: datetime) -> dateti
         if len(_PARSED) > 4096:
             _PARSED.clear()
         settings = {"RELATIVE_BASE": now.replace(tzinfo=None), "PREFER_DATES_FROM": "past", "STRICT_PARSING": False}
+        import dateparser
+
         _PARSED[key] = dateparser.parse(piece[:_MAX_RELATIVE], languages=list(languages), settings=settings)
     return _PARSED[key]
 
@@ -299,7 +317,7 @@ def _relative_words(languages: tuple[str, ...]) -> re.Pattern[str]:
     if languages not in _RELATIVE_CACHE:
         words: set[str] = set()
         for language in languages:
-            info = default_loader.get_locale(language).info
+            info = _locale_info(language)
             words.update(word for word in info.get("ago", []) if len(word) >= 2 or not word.isascii())
             for meaning, spelled in info.get("relative-type", {}).items():
                 if meaning in ("0 day ago", "1 day ago", "2 day ago"):  # today, yesterday, the day before

@@ -102,3 +102,11 @@ def test_page_languages_come_from_the_html_lang() -> None:
     assert languages_of("no") == ("nb",)
     assert languages_of("xx-YY") == ()
     assert languages_of(None) == ()
+
+
+def test_the_languages_known_without_loading_dateparser_are_dateparser_s() -> None:
+    from dateparser.languages.loader import default_loader
+
+    from feedsvc.extract.dates import _DATEPARSER_LANGUAGES
+
+    assert {code.split("-")[0] for code in default_loader.get_locale_map()} == _DATEPARSER_LANGUAGES
