@@ -166,7 +166,7 @@ def _href(node: LexborNode) -> str | None:
 def _date(
     block: LexborNode, selector: str | None, page: Page, exclude: str
 ) -> tuple[str | None, dates.ShownDate | None]:
-    nodes = block.css(selector) if selector else block.css("time[datetime], [itemprop~=datePublished], .dt-published")
+    nodes = block.css(selector) if selector else block.css("[datetime], [itemprop~=datePublished], .dt-published")
     for node in nodes:
         for text in (node.attributes.get("datetime"), node.attributes.get("content"), node.attributes.get("title")):
             if text and (found := dates.parse(text, page.now, page.zone, page.languages)) is not None:
