@@ -39,7 +39,7 @@ _SUMMARIES = (
     ".p-summary, .summary, .excerpt, .entry-summary, .post-excerpt, .post-summary, .entry-content, "
     ".post-content, .e-content, [itemprop~=description], [itemprop~=articleBody], .content, .desc, .description, "
     "[class*=excerpt], [class*=summary], [class*=intro], [class*=digest], [class*=abstract], [class*=desc], "
-    "[class*=teaser]"
+    ".teaser, [class$=-teaser], [class$=__teaser], .lead, [class$=-lead], [class$=__lead]"
 )
 _META_CLASS = re.compile(r"(?<![a-z])(?:meta|byline|info|date|time|tags?|categor)", re.IGNORECASE)
 _MOST_OF_TITLE = 0.4
