@@ -15,11 +15,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from selectolax.lexbor import LexborNode
 
-from feedsvc.extract import blocks, columns, records, scoring
+from feedsvc.extract import blocks, columns, dates, records, scoring
 from feedsvc.extract.page import Page
 from feedsvc.extract.records import Record
 from feedsvc.extract.scoring import Candidate
@@ -30,6 +30,8 @@ INNER_SHARE = 0.25
 OUTLIER_SHARE = 0.5  # a field most posts show
 OVERLAP = 0.5
 PROSE_SHARE = 0.5
+GROUP_LEVELS = 2  # a group's date heading sits beside the records' parent or grandparent
+MAX_HEADING_DATE = 48
 SHORT_CONTEXT = 40  # characters around a date in the element that shows it apart from running text
 _SIMPLE_CLASS = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _STRAY_TAGS = frozenset({"article", "li", "div", "section"})
@@ -45,22 +47,16 @@ class Choice:
     considered: tuple[Candidate, ...]
     why: str
     strays: tuple[Record, ...] = ()
+    positions: dict[int, int] = field(default_factory=dict)  # page order, when several groups make the list
 
     @property
     def records(self) -> list[Record]:
         if self.winner is None:
             return []
-        groups = [self.winner, *self.joined]
-        if len(groups) == 1 and not self.strays:
-            return list(self.winner.records)
-        places: dict[int, tuple[int, int]] = {}
-        for group in groups:
-            parent = group.records[0][0].parent
-            if parent is not None:
-                for index, child in enumerate(parent.iter()):
-                    places[child.mem_id] = (group.order, index)
-        every = [record for group in groups for record in group.records] + list(self.strays)
-        return sorted(every, key=lambda record: places.get(record[0].mem_id, (0, 0)))
+        every = [record for group in (self.winner, *self.joined) for record in group.records] + list(self.strays)
+        if not self.positions:
+            return every
+        return sorted(every, key=lambda record: self.positions.get(record[0].mem_id, 0))
 
 
 def posts(page: Page) -> list[Post]:
@@ -72,7 +68,7 @@ def posts(page: Page) -> list[Post]:
         for record, title in zip(chosen, titles, strict=True)
         if (post := blocks.post(record, page, title=title)) is not None
     ]
-    return _distinct(_without_outliers(_without_prose_dates(read)))
+    return _distinct(_without_outliers(_without_prose_dates(_group_dates(read, page))))
 
 
 def choose(page: Page) -> Choice:
@@ -91,7 +87,10 @@ def choose(page: Page) -> Choice:
     strays = tuple(_strays(best, joined, page))
     if strays:
         why += f"; {len(strays)} lone sibling(s) of the same kind (a featured post) join it"
-    return Choice(best, joined, tuple(candidates), why, strays)
+    positions: dict[int, int] = {}
+    if (joined or strays) and page.body is not None:
+        positions = {node.mem_id: index for index, node in enumerate(page.body.traverse())}
+    return Choice(best, joined, tuple(candidates), why, strays, positions)
 
 
 def _strays(best: Candidate, joined: tuple[Candidate, ...], page: Page) -> Iterator[Record]:
@@ -230,6 +229,35 @@ def explain(page: Page, limit: int = 8) -> list[str]:
         mark = "*" if c is choice.winner else "+" if id(c) in joined else " "
         lines.append(f"{mark} {c.score:9.1f}  {c.path}  [{len(c.records)} records]  {'; '.join(c.factors)}")
     return lines
+
+
+def _group_dates(read: list[tuple[Record, Post]], page: Page) -> list[tuple[Record, Post]]:
+    """A post without a date of its own takes the date heading its group ("Monday, March 4, 2024"
+    above the day's posts; a date-archive's day headers)."""
+    out = []
+    for record, post in read:
+        if post.date is None and (found := _heading_date(record[0], page)) is not None:
+            post = replace(post, date=found.date, date_shown=found.text, date_relative=found.how == "relative")
+        out.append((record, post))
+    return out
+
+
+def _heading_date(node: LexborNode, page: Page) -> dates.ShownDate | None:
+    container = node.parent
+    for _ in range(GROUP_LEVELS):
+        if container is None or container.tag == "body":
+            return None
+        sibling = container.prev
+        while sibling is not None and not (sibling.is_element_node and sibling.text(strip=True)):
+            sibling = sibling.prev
+        if sibling is not None:
+            text = sibling.text(deep=True, separator=" ", strip=True)
+            if len(text) <= MAX_HEADING_DATE and sibling.css_first("a[href]") is None:
+                found = dates.find(text, page.now, page.zone, page.languages)
+                if found is not None and len(found.text) >= len(text) / 2:
+                    return found
+        container = container.parent
+    return None
 
 
 def _without_prose_dates(read: list[tuple[Record, Post]]) -> list[tuple[Record, Post]]:
