@@ -43,6 +43,10 @@ _NOT_A_POST = re.compile(  # a record's own class that says it is no post (a lis
     re.IGNORECASE,
 )
 _POST = re.compile(r"(?<![a-z])(?:post|entry|hentry|article|story|type-post)(?![a-z])", re.IGNORECASE)
+_MAIN_AREA = re.compile(  # one id or class token: main, content, site-main, main-content, content-area...
+    r"(?:site-|page-)?(?:main|content|primary)(?:[-_]?(?:content|area|column|col|wrap|wrapper|inner|main))?",
+    re.IGNORECASE,
+)
 _MAIN_LIST = re.compile(r"(?<![a-z])(?:blog|posts|main|content)(?![a-z])", re.IGNORECASE)
 _ARTICLE_LIKE = re.compile(r"post|entry|article|story|thread|topic|news|item|card|blog|list|teaser", re.IGNORECASE)
 
@@ -108,6 +112,8 @@ def score(group: Group, page: Page, order: int = 0) -> Candidate | None:
     furniture = is_furniture(group.parent, page) or bool(_NOT_A_POST.search(own) and not _POST.search(own))
     if furniture:
         factor(0.05, "navigation, sidebar or widget")
+    elif _in_main(group.parent):
+        factor(1.5, "inside the page's main content")
     return Candidate(
         records=tuple(shown),
         score=value,
@@ -170,6 +176,18 @@ def is_furniture(node: LexborNode | None, page: Page) -> bool:
         if node.tag in _FURNITURE_TAGS and not _holds_most(node, page):
             return True
         if _FURNITURE.search(names) and not _MAIN_LIST.search(names):
+            return True
+        node = node.parent
+    return False
+
+
+def _in_main(node: LexborNode | None) -> bool:
+    """Inside ``<main>``, ``role=main`` or an element named main, content or primary."""
+    while node is not None and node.tag not in ("body", "html"):
+        if node.tag == "main" or node.attributes.get("role") == "main":
+            return True
+        tokens = f"{node.attributes.get('id') or ''} {node.attributes.get('class') or ''}".split()
+        if any(_MAIN_AREA.fullmatch(token) for token in tokens):
             return True
         node = node.parent
     return False
