@@ -113,7 +113,7 @@ def score(group: Group, page: Page, order: int = 0) -> Candidate | None:
     if furniture:
         factor(0.05, "navigation, sidebar or widget")
     elif _in_main(group.parent):
-        factor(1.5, "inside the page's main content")
+        factor(2.0, "inside the page's main content")
     return Candidate(
         records=tuple(shown),
         score=value,

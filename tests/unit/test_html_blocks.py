@@ -111,3 +111,16 @@ def test_a_json_ld_article_alone_does_not_hide_the_listing() -> None:
     html = f'<html><head><script type="application/ld+json">{ld}</script></head><body><main>{rows}</main></body></html>'
     found = extract.extract(Snapshot("https://site.example/", html, "text/html", datetime(2024, 3, 10, tzinfo=UTC)))
     assert found.layout == "html_blocks" and len(found.posts) == 7
+
+
+def test_the_list_in_the_main_content_beats_a_wordier_one_beside_it() -> None:
+    short = "".join(
+        f'<li><a href="/n/{n}">Short notice number {n} today</a> <span>2024-03-0{n}</span></li>' for n in range(1, 9)
+    )
+    wordy = "".join(
+        f'<div class="box"><h4><a href="/f/{n}">Featured story {n}</a></h4>'
+        f'<p>{"A long teaser sentence. " * 6}</p></div>'
+        for n in range(1, 9)
+    )
+    found = titles(f'<div id="content"><ul>{short}</ul></div><div class="col-4">{wordy}</div>')
+    assert found == [f"Short notice number {n} today" for n in range(1, 9)]
