@@ -25,6 +25,7 @@ from feedsvc.extract.records import Group, Key, Record, classes
 
 _WIDE = re.compile("[\u2e80-\U0010ffff]")
 SAMPLE = 30
+LINK_SAMPLE = 100
 MAX_LINKS = 8  # a post holds few links (title, author, category, comments); a layout block many
 LONG_LINK = 24  # a link text this wide reads as a title; a record holding many such links holds a list
 MAX_TITLE_LINKS = 3
@@ -69,23 +70,27 @@ class Candidate:
 def score(group: Group, page: Page, order: int = 0) -> Candidate | None:
     """The group as a candidate list; None when its records lack links or text."""
     shown = [record for record in group.records if any(_text(node) for node in record)]
-    linked = [record for record in shown if has_link(record, page)]
-    if len(linked) < 2 or len(linked) < 0.6 * len(shown):
+    # the statistics of a long list are those of its first records; a long list's links are counted
+    # on its first LINK_SAMPLE records too
+    looked = shown[:LINK_SAMPLE]
+    linked_looked = [record for record in looked if has_link(record, page)]
+    count = round(len(linked_looked) * len(shown) / len(looked)) if looked else 0
+    if len(linked_looked) < 2 or len(linked_looked) < 0.6 * len(looked):
         return None
-    sample = linked[:SAMPLE]  # the statistics of a long list are those of its first records
+    sample = linked_looked[:SAMPLE]
     texts = [" ".join(_text(node) for node in record) for record in sample]
     average = sum(min(len(text), 600) for text in texts) / len(texts)
     if average < 4:
         return None
-    factors: list[str] = [f"{len(linked)} records x sqrt(avg text {average:.0f})"]
-    value = len(linked) * math.sqrt(average)
+    factors: list[str] = [f"{count} records x sqrt(avg text {average:.0f})"]
+    value = count * math.sqrt(average)
 
     def factor(times: float, reason: str) -> None:
         nonlocal value
         value *= times
         factors.append(f"x{times:g} {reason}")
 
-    first = linked[0][0]
+    first = linked_looked[0][0]
     if first.tag == "article" or first.css_first("article") is not None:
         factor(2.5, "article element")
     if _ARTICLE_LIKE.search(_names(first)):
@@ -101,7 +106,7 @@ def score(group: Group, page: Page, order: int = 0) -> Candidate | None:
     titles = sum(1 for a in anchors if _width(_text(a)) >= LONG_LINK) / len(sample)
     if links > MAX_LINKS and titles > MAX_TITLE_LINKS and not alike_records:
         factor(0.1, f"{links:.0f} links, {titles:.0f} with long texts, per record: a layout block")
-    if len(linked) == 2:
+    if count == 2:
         factor(0.5, "only two records")
     width = statistics.median(_width(_main_link_text(record)) for record in sample)
     if first.tag == "a" or average < 12:
