@@ -7,19 +7,19 @@ article-like records (a heading, a date, ``<article>``), much less for navigatio
 widgets, tag clouds and lists of one-word links. The winner gives way to a good list nested in
 its records (a post list is the innermost repetition); then the groups elsewhere on the page
 built the same way join it (one list split by year, topic or section, stickies above the rest),
-in page order. Its records are read as posts (blocks.py).
+and so do lone siblings of the same kind (a featured post), in page order. Its records are read
+as posts (blocks.py; the title from the list's title column, columns.py) and tidied (cleanup.py).
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborNode
 
-from feedsvc.extract import blocks, columns, dates, records, scoring
+from feedsvc.extract import blocks, cleanup, columns, records, scoring
 from feedsvc.extract.page import Page
 from feedsvc.extract.records import Record
 from feedsvc.extract.scoring import Candidate
@@ -27,12 +27,7 @@ from feedsvc.model import Post
 
 MIN_POSTS = records.MIN_RECORDS
 INNER_SHARE = 0.25
-OUTLIER_SHARE = 0.5  # a field most posts show
 OVERLAP = 0.5
-PROSE_SHARE = 0.5
-GROUP_LEVELS = 2  # a group's date heading sits beside the records' parent or grandparent
-MAX_HEADING_DATE = 48
-SHORT_CONTEXT = 40  # characters around a date in the element that shows it apart from running text
 _SIMPLE_CLASS = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _STRAY_TAGS = frozenset({"article", "li", "div", "section"})
 JOIN_SHARE = 0.2  # a group built like the winner joins it when its records score at least this share of the winner's
@@ -68,7 +63,7 @@ def posts(page: Page) -> list[Post]:
         for record, title in zip(chosen, titles, strict=True)
         if (post := blocks.post(record, page, title=title)) is not None
     ]
-    return _distinct(_without_outliers(_without_prose_dates(_group_dates(read, page))))
+    return cleanup.tidy(read, page)
 
 
 def choose(page: Page) -> Choice:
@@ -231,102 +226,8 @@ def explain(page: Page, limit: int = 8) -> list[str]:
     return lines
 
 
-def _group_dates(read: list[tuple[Record, Post]], page: Page) -> list[tuple[Record, Post]]:
-    """A post without a date of its own takes the date heading its group ("Monday, March 4, 2024"
-    above the day's posts; a date-archive's day headers)."""
-    out = []
-    for record, post in read:
-        if post.date is None and (found := _heading_date(record[0], page)) is not None:
-            post = replace(post, date=found.date, date_shown=found.text, date_relative=found.how == "relative")
-        out.append((record, post))
-    return out
-
-
-def _heading_date(node: LexborNode, page: Page) -> dates.ShownDate | None:
-    container = node.parent
-    for _ in range(GROUP_LEVELS):
-        if container is None or container.tag == "body":
-            return None
-        sibling = container.prev
-        while sibling is not None and not (sibling.is_element_node and sibling.text(strip=True)):
-            sibling = sibling.prev
-        if sibling is not None:
-            text = sibling.text(deep=True, separator=" ", strip=True)
-            if len(text) <= MAX_HEADING_DATE and sibling.css_first("a[href]") is None:
-                found = dates.find(text, page.now, page.zone, page.languages)
-                if found is not None and len(found.text) >= len(text) / 2:
-                    return found
-        container = container.parent
-    return None
-
-
-def _without_prose_dates(read: list[tuple[Record, Post]]) -> list[tuple[Record, Post]]:
-    """When few posts of a list show a date, a date met only inside running text (a teaser that
-    mentions a day) is not the post's date: the list shows none."""
-    dated = sum(1 for _, post in read if post.date is not None)
-    if len(read) < 3 or dated >= PROSE_SHARE * len(read):
-        return read
-    return [(record, post if _shown_apart(record, post) else _undated(post)) for record, post in read]
-
-
-def _shown_apart(record: Record, post: Post) -> bool:
-    if post.date is None or not post.date_shown:
-        return True
-    limit = len(post.date_shown) + SHORT_CONTEXT
-    return any(
-        post.date_shown in text and len(text) <= limit
-        for node in record
-        for element in node.css("*")
-        if (text := element.text(deep=True, separator=" ", strip=True))
-    )
-
-
-def _undated(post: Post) -> Post:
-    return replace(post, date=None, date_shown=None, date_relative=False)
-
-
 def _headed(chosen: list[Record]) -> bool:
     """Most records title themselves with a heading's link: no title column needed."""
     sample = chosen[: scoring.SAMPLE]
     headed = sum(1 for record in sample if record[0].css_first(blocks.TITLE_LINKS) is not None)
     return headed >= 0.9 * len(sample)
-
-
-def _without_outliers(read: list[tuple[Record, Post]]) -> list[Post]:
-    """The posts, less the odd records out: built unlike most (a pager row, a header row), lacking
-    the link or the date most have, and without a title-long title. An item that lacks a field
-    but has a real title keeps its place (an item without a link, a post without a date)."""
-    if len(read) < 3:
-        return [post for _, post in read]
-    shapes = Counter(_shape(record) for record, _ in read)
-    usual = shapes.most_common(1)[0][0]
-    dated = sum(1 for _, post in read if post.date is not None) >= OUTLIER_SHARE * len(read)
-    linked = sum(1 for _, post in read if post.link is not None) >= OUTLIER_SHARE * len(read)
-    return [
-        post
-        for record, post in read
-        if _shape(record) == usual
-        or scoring.title_like(post.title)
-        or not ((dated and post.date is None) or (linked and post.link is None))
-    ]
-
-
-def _shape(record: Record) -> tuple[str, ...]:
-    return tuple(
-        " ".join(sorted(records.classes(child))) or child.tag or ""
-        for node in record
-        for child in node.iter()
-        if child.is_element_node
-    )
-
-
-def _distinct(found: list[Post]) -> list[Post]:
-    """Each post once: a record read twice (the same link and title) is one post."""
-    seen: set[tuple[str | None, str]] = set()
-    out = []
-    for post in found:
-        key = (post.link, post.title)
-        if key not in seen:
-            seen.add(key)
-            out.append(post)
-    return out
