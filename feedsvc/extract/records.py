@@ -24,7 +24,7 @@ REGULAR = 0.7  # share of the gaps between records that must look alike for rows
 MAX_ROWS = 4  # a post spans at most this many sibling rows
 HEAD_TAGS = frozenset(
     {"article", "tr", "tbody", "table", "li", "ul", "ol", "section", "div", "dl", "dd", "dt", "a", "p"}
-    | {"h2", "h3", "h4", "font", "span"}
+    | {"h2", "h3", "h4", "font"}
 )
 
 
