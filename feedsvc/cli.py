@@ -57,9 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument(
         "--selectors",
         metavar="TOML",
-        help="CSS selectors as a TOML inline table, e.g. '{item = \"article\", title = \"h2 a\"}'",
+        help='CSS selectors as a TOML inline table, e.g. \'{item = "article", title = "h2 a"}\'',
     )
     preview.add_argument("--timezone", default="UTC", help="IANA zone of the dates the page shows (default: UTC)")
+    preview.add_argument("--json", action="store_true", help="print the layout and every post as JSON")
+    preview.add_argument("--explain", action="store_true", help="also show the candidate lists auto mode weighed")
     preview.set_defaults(command=_preview, needs_config=False)
     return parser
 
@@ -157,7 +159,7 @@ def _preview(settings: config.Settings | None, args: argparse.Namespace) -> int:
     from feedsvc import preview
 
     source = preview.source(args.target, args.layout, args.timezone, args.selectors)
-    print(preview.report(source, datetime.now(UTC)))
+    print(preview.report(source, datetime.now(UTC), as_json=args.json, explain=args.explain))
     return 0
 
 

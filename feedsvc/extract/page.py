@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from feedsvc.extract import dates
 from feedsvc.extract.lines import HTML_TYPES, Line, absolute
 from feedsvc.extract.lines import lines as page_lines
 from feedsvc.model import Snapshot
@@ -76,6 +77,24 @@ class Page:
         if href not in self._links:
             self._links[href] = absolute(self.base, href)
         return self._links[href]
+
+    @cached_property
+    def text_size(self) -> int:
+        """Characters of visible text in the body: what a part of the page is measured against."""
+        return len(self.body.text(deep=True, separator=" ", strip=True)) if self.body is not None else 0
+
+    @cached_property
+    def languages(self) -> tuple[str, ...]:
+        """The language the page declares (``<html lang>``, else ``content-language``), as dates.py reads it."""
+        if not self.is_html:
+            return ()
+        node = self.tree.css_first("html[lang]")
+        tag = node.attributes.get("lang") if node is not None else None
+        if not tag:
+            meta = self.tree.css_first("meta[http-equiv][content]")
+            if meta is not None and (meta.attributes.get("http-equiv") or "").lower() == "content-language":
+                tag = meta.attributes.get("content")
+        return dates.languages_of(tag)
 
     @cached_property
     def feed_url(self) -> str | None:
