@@ -15,9 +15,8 @@ from collections.abc import Sequence
 
 from selectolax.lexbor import LexborNode
 
-from feedsvc.extract.records import Record, classes
+from feedsvc.extract.records import Record, classes, width
 
-_WIDE = re.compile("[\u2e80-\U0010ffff]")
 Path = tuple[str, ...]
 MOST = 0.5  # a column holds a link in at least this share of the records
 DISTINCT = 0.7  # and its texts are mostly distinct
@@ -54,7 +53,7 @@ def title_links(records: Sequence[Record]) -> list[LexborNode | None]:
             continue
         if sum(1 for text in texts[:SAMPLE] if _DATE_LIKE.search(text)) >= len(texts[:SAMPLE]) / 2:
             continue  # a linked date ("Posted on March 3, 2016"), not the title
-        widths[path] = sum(_width(text) for text in texts) / len(texts)
+        widths[path] = sum(width(text) for text in texts) / len(texts)
     if not widths:
         return [None] * len(records)
     headed = [path for path in widths if any(tag.partition(".")[0] in _HEADINGS for tag in path)]
@@ -81,11 +80,6 @@ def _path(link: LexborNode, root: LexborNode) -> Path:
         path.append(".".join([node.tag or "", *sorted(classes(node))]))
         node = node.parent
     return tuple(reversed(path))
-
-
-def _width(text: str) -> int:
-    """Columns ``text`` takes: CJK characters count twice."""
-    return len(text) + len(_WIDE.findall(text))
 
 
 def _text(node: LexborNode) -> str:

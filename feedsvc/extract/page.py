@@ -14,11 +14,10 @@ from zoneinfo import ZoneInfo
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from feedsvc.extract import dates
-from feedsvc.extract.lines import HTML_TYPES, Line, absolute
+from feedsvc.extract.lines import HTML_TYPES, INVISIBLE_TAGS, Line, absolute
 from feedsvc.extract.lines import lines as page_lines
 from feedsvc.model import Snapshot
 
-_INVISIBLE = ["script", "style", "noscript", "template", "iframe", "object", "embed", "canvas", "svg"]
 _FEED_TYPES = ("application/atom+xml", "application/rss+xml", "application/feed+json")
 
 
@@ -48,7 +47,7 @@ class Page:
     def _parsed(self) -> tuple[LexborHTMLParser, list[str]]:
         tree = LexborHTMLParser(self.snapshot.text.removeprefix("\ufeff"))
         json_ld = [node.text(deep=True) for node in tree.css('script[type="application/ld+json"]')]
-        tree.strip_tags(_INVISIBLE)
+        tree.strip_tags(sorted(INVISIBLE_TAGS))
         return tree, json_ld
 
     @property

@@ -9,6 +9,7 @@ first row and the rows that follow it up to the next one: one post spread over s
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from itertools import pairwise
@@ -141,3 +142,11 @@ def _shape(node: LexborNode) -> tuple[str, ...]:
 
 def classes(node: LexborNode) -> list[str]:
     return (node.attributes.get("class") or "").split()
+
+
+_WIDE = re.compile("[\u2e80-\U0010ffff]")
+
+
+def width(text: str) -> int:
+    """Columns ``text`` takes: CJK characters count twice."""
+    return len(text) + len(_WIDE.findall(text))

@@ -21,9 +21,8 @@ from selectolax.lexbor import LexborNode
 
 from feedsvc.extract import blocks, dates
 from feedsvc.extract.page import Page
-from feedsvc.extract.records import Group, Key, Record, classes
+from feedsvc.extract.records import Group, Key, Record, classes, width
 
-_WIDE = re.compile("[\u2e80-\U0010ffff]")
 SAMPLE = 30
 LINK_SAMPLE = 100
 MAX_LINKS = 8  # a post holds few links (title, author, category, comments); a layout block many
@@ -103,16 +102,16 @@ def score(group: Group, page: Page, order: int = 0) -> Candidate | None:
     alike_records = alike(sample)
     anchors = [a for record in sample for node in record for a in node.css("a[href]")]
     links = len(anchors) / len(sample)
-    titles = sum(1 for a in anchors if _width(_text(a)) >= LONG_LINK) / len(sample)
+    titles = sum(1 for a in anchors if width(_text(a)) >= LONG_LINK) / len(sample)
     if links > MAX_LINKS and titles > MAX_TITLE_LINKS and not alike_records:
         factor(0.1, f"{links:.0f} links, {titles:.0f} with long texts, per record: a layout block")
     if count == 2:
         factor(0.5, "only two records")
-    width = statistics.median(_width(_main_link_text(record)) for record in sample)
+    link_width = statistics.median(width(_main_link_text(record)) for record in sample)
     if first.tag == "a" or average < 12:
         factor(0.3, "bare links")
-    elif width < MIN_TITLE:
-        factor(0.3, f"short link texts ({width:.0f})")
+    elif link_width < MIN_TITLE:
+        factor(0.3, f"short link texts ({link_width:.0f})")
     own = _names(first)
     furniture = is_furniture(group.parent, page) or bool(_NOT_A_POST.search(own) and not _POST.search(own))
     if furniture:
@@ -134,7 +133,7 @@ def score(group: Group, page: Page, order: int = 0) -> Candidate | None:
 
 def title_like(text: str) -> bool:
     """Wide enough to be a post's title (not a pager's "Next", a count, a user name)."""
-    return (_width(text) >= MIN_TITLE and len(text.split()) >= 2) or _width(text) >= 2 * MIN_TITLE
+    return (width(text) >= MIN_TITLE and len(text.split()) >= 2) or width(text) >= 2 * MIN_TITLE
 
 
 def lone_post(node: LexborNode, page: Page) -> bool:
@@ -142,14 +141,14 @@ def lone_post(node: LexborNode, page: Page) -> bool:
     own = _names(node)
     if _NOT_A_POST.search(own) and not _POST.search(own):
         return False
-    return has_link((node,), page) and _width(_main_link_text((node,))) >= MIN_TITLE
+    return has_link((node,), page) and width(_main_link_text((node,))) >= MIN_TITLE
 
 
 def alike(records: Sequence[Record]) -> bool:
     """The records are built alike and each has a title-long link: posts, not the parts of one."""
     sample = records[:SAMPLE]
     shapes = Counter(_shape(record) for record in sample)
-    titled = sum(1 for record in sample if _width(_main_link_text(record)) >= MIN_TITLE)
+    titled = sum(1 for record in sample if width(_main_link_text(record)) >= MIN_TITLE)
     return shapes.most_common(1)[0][1] >= 0.6 * len(sample) and titled >= 0.8 * len(sample)
 
 
@@ -166,12 +165,7 @@ def has_link(record: Record, page: Page) -> bool:
 
 
 def _main_link_text(record: Record) -> str:
-    return max((_text(a) for node in record for a in node.css("a[href]")), key=_width, default="")
-
-
-def _width(text: str) -> int:
-    """Columns ``text`` takes: CJK characters count twice."""
-    return len(text) + len(_WIDE.findall(text))
+    return max((_text(a) for node in record for a in node.css("a[href]")), key=width, default="")
 
 
 def is_furniture(node: LexborNode | None, page: Page) -> bool:
