@@ -9,30 +9,22 @@ import signal
 import sys
 import textwrap
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
-from apscheduler.schedulers.background import BackgroundScheduler
-
-from feedsvc import __version__, config, refresh, startup
+from feedsvc import __version__, config, logs, refresh, startup
 from feedsvc.errors import FeedsvcError
-from feedsvc.feeds import publish, static
-from feedsvc.refresh import recovery
-from feedsvc.refresh import schedule as scheduler
-from feedsvc.refresh.reload import Reloader
-from feedsvc.refresh.runner import Refresher
-from feedsvc.store import Store
-from feedsvc.user_sources import Catalog
-from feedsvc.web.auth import ensure_token
+from feedsvc.service import Service, reload_on_sighup, stop_or_exit
 
 log = logging.getLogger("feedsvc")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    startup.configure_logging(args.log_format)
+    os.environ[logs.FORMAT_ENV] = args.log_format  # granian's worker configures its logging afresh
+    logs.configure(args.log_format)
     settings = None
     try:
         if args.needs_config:
@@ -92,11 +84,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"feedsvc {__version__}")
     parser.add_argument("--config", default=None, help=_CONFIG_HELP)
-    parser.add_argument("--log-format", choices=startup.LOG_FORMATS, default="text", help=_LOG_HELP)
+    parser.add_argument("--log-format", choices=logs.FORMATS, default="text", help=_LOG_HELP)
     # the same options after the command (`feedsvc serve --config FILE`): they win when given
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", default=argparse.SUPPRESS, help=_CONFIG_HELP)
-    common.add_argument("--log-format", choices=startup.LOG_FORMATS, default=argparse.SUPPRESS, help=_LOG_HELP)
+    common.add_argument("--log-format", choices=logs.FORMATS, default=argparse.SUPPRESS, help=_LOG_HELP)
     parser.set_defaults(needs_config=True)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     serve = _command(commands, "serve", "run the web app and the scheduler until SIGTERM or Ctrl-C", common)
@@ -118,6 +110,8 @@ def _parser() -> argparse.ArgumentParser:
         help="CSS selectors as a TOML inline table, e.g. '{item = \"article\", title = \"h2 a\"}'",
     )
     preview.add_argument("--timezone", default="UTC", help="IANA zone of the dates the page shows (default: UTC)")
+    preview.add_argument("--json", action="store_true", help="print the layout and every post as JSON")
+    preview.add_argument("--explain", action="store_true", help="also show the candidate lists auto mode weighed")
     preview.set_defaults(command=_preview, needs_config=False)
     _sources_parser(commands, common)  # issue 14
     return parser
@@ -157,18 +151,22 @@ def _sources_parser(
 def _sources_export(settings: config.Settings, args: argparse.Namespace) -> int:
     from feedsvc import sources_io
 
-    with Store(settings.database_url) as store:
-        sys.stdout.write(sources_io.export(store.definitions()))
+    service = Service(settings, scheduled=False)
+    try:
+        sys.stdout.write(sources_io.export(service.store.definitions()))
+    finally:
+        service.stop()
     return 0
 
 
 def _sources_import(settings: config.Settings, args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from feedsvc import sources_io
 
-    with Store(settings.database_url) as store:
-        refused = sources_io.import_file(Path(args.file), Catalog(settings, store), args.replace, print)
+    service = Service(settings, scheduled=False)
+    try:
+        refused = sources_io.import_file(Path(args.file), service.catalog, args.replace, print)
+    finally:
+        service.stop()
     return 1 if refused else 0
 
 
@@ -177,30 +175,11 @@ def _serve(settings: config.Settings, args: argparse.Namespace) -> int:
         return _serve_granian(settings, args)
     from waitress import create_server
 
-    from feedsvc.web import create_app
-
-    store = Store(settings.database_url)
-    catalog, settings = _with_database_sources(settings, store)  # issue 14
-    ensure_token(settings)  # issue 14: says where the admin token is
-    recovery.release_dead_leases(store, refresh.OWNER)
-    static.write(settings, store, [s.name for s in settings.sources])  # when publish_dir is set
-    refresher = Refresher(settings, store)
-    app = create_app(settings, store, refresher, catalog)
-    jobs = None if args.no_scheduler else scheduler.build(settings, store, refresher=refresher)
-    reloader = Reloader(
-        args.config,
-        refresher,
-        jobs,
-        on_swap=lambda new: app.config.update(FEEDSVC_SETTINGS=new),
-        merge=catalog.with_file,
-    )
-    catalog.on_change = reloader.apply  # issue 14: a source added, changed or removed in the database
-    catalog.watch()
-    app.config.update(FEEDSVC_SCHEDULER=jobs, FEEDSVC_RELOADER=reloader)
+    service = Service(settings, config_path=args.config, scheduled=not args.no_scheduler)
     try:
-        server = create_server(app, host=settings.bind_host, port=settings.bind_port, threads=settings.threads)
-    except OSError as exc:  # issue 14: port in use & co, one line naming the fix
-        store.close()
+        server = create_server(service.app, host=settings.bind_host, port=settings.bind_port, threads=settings.threads)
+    except OSError as exc:  # issue 14: the port in use & co, in one line naming the fix
+        service.stop(0)
         raise startup.bind_problem(exc, settings) from None
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -208,36 +187,36 @@ def _serve(settings: config.Settings, args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGHUP, _reload_on(reloader))
-    if jobs is not None:
-        jobs.start()
+    signal.signal(signal.SIGHUP, reload_on_sighup(service))
+    service.start()
     log.info(
         "serving %d source(s) on http://%s:%s (database %s)%s",
         len(settings.sources),
         settings.bind_host,
         server.effective_port,  # type: ignore[union-attr]
         settings.database_url.split("://", 1)[0],
-        "" if jobs is not None else ", web only (--no-scheduler)",
+        "" if service.jobs is not None else ", web only (--no-scheduler)",
     )
     try:
         server.run()
     finally:
-        _stop_refreshing(jobs, refresher)
-        store.close()
-        log.info("stopped")
+        stop_or_exit(service)
     return 0
+
+
+def _serve_granian(settings: config.Settings, args: argparse.Namespace) -> int:
+    """granian serves from a worker process, which builds and runs its own ``Service`` from the same
+    config file: this process only supervises it (and forwards SIGHUP to it)."""
+    from feedsvc import granian_server
+
+    host, port = settings.bind_host, settings.bind_port
+    log.info("serving %d source(s) with granian on %s:%s", len(settings.sources), host, port)
+    return granian_server.serve(settings, args.config, scheduled=not args.no_scheduler)
 
 
 def _worker(settings: config.Settings, args: argparse.Namespace) -> int:
     """The scheduler alone: refreshes due sources (shared with other instances) until SIGTERM or Ctrl-C."""
-    store = Store(settings.database_url)
-    catalog, settings = _with_database_sources(settings, store)  # issue 14
-    recovery.release_dead_leases(store, refresh.OWNER)
-    refresher = Refresher(settings, store)
-    jobs = scheduler.build(settings, store, refresher=refresher)
-    reloader = Reloader(args.config, refresher, jobs, merge=catalog.with_file)
-    catalog.on_change = reloader.apply  # issue 14
-    catalog.watch()
+    service = Service(settings, config_path=args.config)
     stopping = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -245,8 +224,8 @@ def _worker(settings: config.Settings, args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGHUP, _reload_on(reloader))
-    jobs.start()
+    signal.signal(signal.SIGHUP, reload_on_sighup(service))
+    service.start()
     log.info(
         "worker refreshing %d source(s) as %s (database %s)",
         len(settings.sources),
@@ -257,91 +236,33 @@ def _worker(settings: config.Settings, args: argparse.Namespace) -> int:
         while not stopping.wait(1.0):
             pass
     finally:
-        _stop_refreshing(jobs, refresher)
-        store.close()
-        log.info("stopped")
+        stop_or_exit(service)
     return 0
-
-
-def _serve_granian(settings: config.Settings, args: argparse.Namespace) -> int:
-    from feedsvc.web import granian_server
-
-    store = Store(settings.database_url)  # the scheduler's; granian's worker opens its own
-    catalog, settings = _with_database_sources(settings, store)  # issue 14
-    ensure_token(settings)
-    refresher = Refresher(settings, store)
-    jobs = scheduler.build(settings, store, refresher=refresher)
-    catalog.on_change = lambda new: (refresher.swap(new), scheduler.sync(jobs, refresher, new))
-    catalog.watch()
-    jobs.start()
-    sources, host, port = len(settings.sources), settings.bind_host, settings.bind_port
-    log.info("serving %d source(s) with granian on %s:%s", sources, host, port)
-    try:
-        granian_server.serve(settings, args.config)
-    finally:
-        log.info("stopping: waiting for running refreshes")
-        jobs.shutdown(wait=True)
-        store.close()
-        log.info("stopped")
-    return 0
-
-
-def _with_database_sources(settings: config.Settings, store: Store) -> tuple[Catalog, config.Settings]:
-    """Issue 14: the config file's sources plus the database's (the file wins a name)."""
-    catalog = Catalog(settings, store)
-    return catalog, catalog.effective()
-
-
-def _reload_on(reloader: Reloader) -> Callable[[int, FrameType | None], None]:
-    """The SIGHUP handler: read the config again; a bad file is logged and changes nothing."""
-
-    def reload(signum: int, frame: FrameType | None) -> None:
-        try:
-            reloader.reload()
-        except FeedsvcError as exc:
-            log.error("SIGHUP: config not reloaded: %s", exc)
-
-    return reload
-
-
-def _stop_refreshing(jobs: BackgroundScheduler | None, refresher: Refresher) -> None:
-    """Stop scheduling; let running refreshes finish within ``shutdown_grace``, else exit 1 at once."""
-    grace = refresher.settings.shutdown_grace.total_seconds()
-    log.info("stopping: waiting up to %g s for running refreshes", grace)
-    if jobs is not None:
-        jobs.shutdown(wait=False)
-    if not refresher.wait_idle(grace):
-        # a refresh that would not end: its transaction rolls back, its lease is freed at the next start
-        log.error("stopped with refreshes still running: %s", ", ".join(refresher.running()))
-        logging.shutdown()
-        os._exit(1)
 
 
 def _refresh(settings: config.Settings, args: argparse.Namespace) -> int:
-    store = Store(settings.database_url)
-    _, settings = _with_database_sources(settings, store)  # issue 14
+    service = Service(settings, scheduled=False)  # with the database's sources (issue 14)
+    settings = service.settings
     unknown = [name for name in args.source if settings.source(name) is None]
     if unknown:
-        store.close()
+        service.stop()
         print(f"feedsvc: unknown source(s): {', '.join(unknown)}", file=sys.stderr)
         return 2
-    notify = publish.after_refresh(settings, store)
     failed = 0
     try:
         for source in settings.sources:
             if args.source and source.name not in args.source:
                 continue
-            result = refresh.run(store, source, datetime.now(UTC), notify=notify)
-            if result.ok:
-                if result.not_modified:
-                    print(f"{source.name}: not modified since the last fetch")
-                else:
-                    print(f"{source.name}: {result.new} new, {result.changed} updated, {result.seen} on the page")
+            result = service.runner.refresh_now(source)
+            if result.ok and result.not_modified:
+                print(f"{source.name}: not modified since the last fetch")
+            elif result.ok:
+                print(f"{source.name}: {result.new} new, {result.changed} updated, {result.seen} on the page")
             else:
                 failed += 1
                 print(f"{source.name}: failed: {result.error}")
     finally:
-        store.close()
+        service.stop()
     return 1 if failed else 0
 
 
@@ -349,7 +270,7 @@ def _preview(settings: config.Settings | None, args: argparse.Namespace) -> int:
     from feedsvc import preview
 
     source = preview.source(args.target, args.layout, args.timezone, args.selectors)
-    print(preview.report(source, datetime.now(UTC)))
+    print(preview.report(source, datetime.now(UTC), as_json=args.json, explain=args.explain))
     return 0
 
 

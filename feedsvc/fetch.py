@@ -263,7 +263,13 @@ def decode(body: bytes, declared: str | None) -> str:
     meta = _META_CHARSET.search(body[:4096])
     for encoding in (declared, meta.group(1).decode("ascii") if meta else None):
         if encoding:
-            return _strict(body, encoding)
+            try:
+                return _strict(body, encoding)
+            except DecodeError:
+                # a charset that lies (UTF-8 bytes under <meta charset=gb2312>): browsers read UTF-8
+                if not _is_utf8(body):
+                    raise
+                return body.decode("utf-8")
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:
@@ -272,6 +278,14 @@ def decode(body: bytes, declared: str | None) -> str:
     if best is None or best.encoding is None:
         raise DecodeError("page is not text in any encoding feedsvc can detect")
     return _strict(body, best.encoding)
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _strict(body: bytes, encoding: str) -> str:

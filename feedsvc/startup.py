@@ -3,7 +3,6 @@
     find_config(given, environ, cwd)   --config / $FEEDSVC_CONFIG, else the first that exists of
                                        ./feedsvc.toml, ./config/feedsvc.toml,
                                        $XDG_CONFIG_HOME/feedsvc/feedsvc.toml, /etc/feedsvc/feedsvc.toml
-    configure_logging(format, level)   text or JSON lines on stderr; APScheduler's per-run lines hidden
     explain(exc, settings)             one line naming the problem and the fix, for the errors a new
                                        user meets first (port in use, data directory, database locked)
 """
@@ -11,18 +10,13 @@
 from __future__ import annotations
 
 import errno
-import json
-import logging
 import os
-import sys
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 
 from feedsvc.config import Settings
 from feedsvc.errors import ConfigError, FeedsvcError, StoreError
 
-LOG_FORMATS = ("text", "json")
 SYSTEM_CONFIG = Path("/etc/feedsvc/feedsvc.toml")
 
 
@@ -47,41 +41,6 @@ def find_config(given: str | None, environ: Mapping[str, str], cwd: Path) -> Pat
         f"no config file: looked for {looked}; pass --config FILE or set FEEDSVC_CONFIG "
         "(a sample is config/feedsvc.toml in the source tree)"
     )
-
-
-class JSONLines(logging.Formatter):
-    """One JSON object per line: time (UTC, ISO 8601), level, logger, message (+ exception)."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        moment = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
-        line = {
-            "time": moment.replace("+00:00", "Z"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False)
-
-
-def configure_logging(log_format: str = "text", level: str | None = None) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    if log_format == "json":
-        handler.setFormatter(JSONLines())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    root = logging.getLogger()
-    for old in [h for h in root.handlers if getattr(h, "feedsvc", False)]:
-        root.removeHandler(old)  # ours, from an earlier call in this process
-    if not root.handlers:  # as logging.basicConfig: leave a host's own handlers (a test runner's) alone
-        handler.feedsvc = True  # type: ignore[attr-defined]
-        root.addHandler(handler)
-    root.setLevel(level or os.environ.get("FEEDSVC_LOG_LEVEL", "INFO"))
-    logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)  # retries: the refresh line tells
-    # "Running job …" / "executed successfully" for every check of every source: feedsvc's own
-    # refresh line says what happened; APScheduler speaks up only at WARNING (missed runs, errors)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def bind_problem(exc: OSError, settings: Settings) -> FeedsvcError:

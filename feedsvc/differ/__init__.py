@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
@@ -41,13 +42,38 @@ def words(text: str) -> str:
     return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
-def identity(post: Post) -> str:
-    """A stable key for a post: its link, else its normalised title and month-day."""
-    if post.link:
+def identity(post: Post, *, shared_link: bool = False) -> str:
+    """A stable key for a post: its link, else its normalised title and month-day.
+
+    ``shared_link``: several posts of the page carry this link (one "read more" page for many
+    items): then the link and the normalised title, so that they stay distinct posts.
+    """
+    if post.link and shared_link:
+        key = "link:" + _normal_link(post.link) + "|title:" + normalize(post.title)
+    elif post.link:
         key = "link:" + _normal_link(post.link)
     else:
         key = "title:" + normalize(post.title) + "|" + (post.date.month_day if post.date else "")
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
+
+
+def identities(posts: Sequence[Post], known: Known | None = None) -> list[str]:
+    """Each post's identity on this page: link + title where several posts share a link.
+
+    A post stored before under its link alone (when its link was not yet shared) keeps that
+    identity when its title is the stored one, so existing entries still match.
+    """
+    counts = Counter(_normal_link(post.link) for post in posts if post.link)
+    keys = []
+    for post in posts:
+        shared = post.link is not None and counts[_normal_link(post.link)] > 1
+        key = identity(post, shared_link=shared)
+        if shared and known is not None and key not in known.entries:
+            old = known.entries.get(identity(post))
+            if old is not None and normalize(old.title) == normalize(post.title):
+                key = old.identity
+        keys.append(key)
+    return keys
 
 
 def diff(known: Known, posts: Sequence[Post], seen_at: datetime, zone: ZoneInfo, source: str) -> Diff:
@@ -84,8 +110,8 @@ def _match(known: Known, posts: Iterable[Post], zone: ZoneInfo) -> list[tuple[st
     """Each post with its identity: known ones first by key, then untitled ones by text."""
     out: list[tuple[str, Post]] = []
     taken: set[str] = set()
-    for post in posts:
-        key = identity(post)
+    posts = list(posts)
+    for post, key in zip(posts, identities(posts, known), strict=True):
         if key not in known.entries:
             key = _same_text(known, post, zone) or key
         if key in taken or key in known.tombstones:

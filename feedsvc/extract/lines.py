@@ -35,7 +35,10 @@ _BLOCKS = frozenset(
     }
 )  # fmt: skip
 _CELLS = frozenset({"td", "th"})
-_HIDDEN = frozenset({"head", "script", "style", "noscript", "template", "iframe", "object", "embed", "canvas"})
+INVISIBLE_TAGS = frozenset(  # elements whose content a reader never sees as text: the one list of them
+    {"script", "style", "noscript", "template", "iframe", "object", "embed", "canvas", "svg", "math"}
+)
+_HIDDEN = INVISIBLE_TAGS | {"head"}
 _PREFORMATTED = frozenset({"pre", "listing", "plaintext", "textarea", "xmp"})
 _UNSAFE_SCHEMES = ("javascript:", "data:", "vbscript:")
 _SPACE = re.compile(r"[ \t\n\r\f\xa0]+")  # HTML's whitespace, and nbsp (copied text has spaces); U+3000 is text

@@ -1,7 +1,8 @@
 """Config reload without a restart (SIGHUP, ``POST /api/reload``): sources are added, changed, removed.
 
-The new file is read and validated first; a bad one changes nothing. Then one swap: the
-``Refresher`` (and the web app) get the new ``Settings``, and the scheduler's jobs are synced.
+The new file is read and validated first; a bad one changes nothing. Then one swap of
+``config.Current`` (every part reads the settings from it), then ``on_reload(old, new)`` (the
+service syncs the scheduler's jobs and reads a moved page at once).
 Service settings that only a restart can apply (bind, database, threads, workers) are reported.
 """
 
@@ -13,12 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from apscheduler.schedulers.base import BaseScheduler
-
 from feedsvc import config
-from feedsvc.config import Settings
-from feedsvc.refresh import schedule as scheduler
-from feedsvc.refresh.runner import Refresher
+from feedsvc.config import Current, Settings
 
 log = logging.getLogger("feedsvc.refresh.reload")
 
@@ -37,38 +34,26 @@ class Reloader:
     def __init__(
         self,
         path: str | Path,
-        refresher: Refresher,
-        jobs: BaseScheduler | None = None,
-        on_swap: Callable[[Settings], None] | None = None,
+        current: Current,
+        on_reload: Callable[[Settings, Settings], None] | None = None,
         merge: Callable[[Settings], Settings] | None = None,
     ) -> None:
         self.path = Path(path)
-        self._refresher = refresher
-        self._jobs = jobs
-        self._on_swap = on_swap
-        self._merge = merge  # issue 14: the file's settings -> with the database's sources
+        self._current = current
+        self._on_reload = on_reload
+        self._merge = merge  # issue 14: the file's settings -> with the database's sources (user_sources)
         self._lock = threading.Lock()
-
-    def apply(self, new: Settings) -> None:
-        """Use ``new`` everywhere now (the database's sources changed): refresher, app, scheduler jobs."""
-        with self._lock:
-            self._swap(new)
-
-    def _swap(self, new: Settings) -> None:
-        self._refresher.swap(new)
-        if self._on_swap is not None:
-            self._on_swap(new)
-        if self._jobs is not None:
-            scheduler.sync(self._jobs, self._refresher, new)
 
     def reload(self) -> Report:
         """Read the config file again and apply it; ConfigError (and no change) when it is bad."""
         with self._lock:
-            old = self._refresher.settings
+            old = self._current.settings
             new = config.load(self.path)
             if self._merge is not None:
                 new = self._merge(new)
-            self._swap(new)
+            self._current.swap(new)
+            if self._on_reload is not None:
+                self._on_reload(old, new)
             report = compare(old, new)
         log.info(
             "reloaded %s: added=%s changed=%s removed=%s needs_restart=%s",
@@ -79,6 +64,19 @@ class Reloader:
             ",".join(report.needs_restart) or "-",
         )
         return report
+
+
+def moved(old: Settings, new: Settings) -> list[str]:
+    """Sources whose page is read differently now (another URL, layout or selectors): their next
+    refresh should not wait for the interval counted from a fetch of the old page."""
+    before = {source.name: source for source in old.sources}
+    return [
+        source.name
+        for source in new.sources
+        if source.name in before
+        and (source.url, source.layout, source.selectors)
+        != (before[source.name].url, before[source.name].layout, before[source.name].selectors)
+    ]
 
 
 def compare(old: Settings, new: Settings) -> Report:

@@ -248,6 +248,8 @@ class Store:
             if not status.ok:
                 return
             touched = _write_entries(conn, source, (*diff.new, *diff.changed))
+            if status.read_icon:
+                touched += _record_icon(conn, source, status.icon)
             if diff.listing is not None:
                 _store_listing(conn, source, diff.listing)
             touched += _prune(conn, source, keep, status.attempted_at)
@@ -284,20 +286,6 @@ class Store:
             _ensure_source(conn, source)
             result = conn.execute(update(sources).where(*conditions).values(lease_owner=owner, lease_until=now + lease))
             return result.rowcount == 1
-
-    def set_icon(self, source: str, icon: str | None) -> bool:
-        """Remember the source's icon URL; a change bumps the version (the feeds show it). True if changed."""
-        with self._write("set_icon", source) as conn:
-            _ensure_source(conn, source)
-            result = conn.execute(
-                update(sources)
-                .where(sources.c.name == source, sources.c.icon.is_distinct_from(icon))
-                .values(icon=icon, version=sources.c.version + 1)
-            )
-        if result.rowcount == 1:
-            with self._changes_lock:
-                self._changes += 1
-        return result.rowcount == 1
 
     # -- sources defined in the database (issue 14; feedsvc/store/defined.py) -----------------------
 
@@ -389,6 +377,14 @@ def _record_status(conn: Connection, source: str, status: SourceStatus) -> None:
             "consecutive_failures": sources.c.consecutive_failures + 1,
         }
     conn.execute(update(sources).where(sources.c.name == source).values(values))
+
+
+def _record_icon(conn: Connection, source: str, icon: str | None) -> int:
+    """Remember the icon the page names; 1 when it changed (the feeds show it: the version moves)."""
+    result = conn.execute(
+        update(sources).where(sources.c.name == source, sources.c.icon.is_distinct_from(icon)).values(icon=icon)
+    )
+    return result.rowcount
 
 
 def _record_health(conn: Connection, source: str, status: SourceStatus) -> None:

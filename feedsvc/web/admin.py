@@ -22,7 +22,6 @@ from flask import (
     Blueprint,
     Flask,
     abort,
-    current_app,
     flash,
     get_flashed_messages,
     redirect,
@@ -32,15 +31,16 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
-from feedsvc.config import LAYOUTS, Settings, Source
+from feedsvc.config import LAYOUTS, Source
 from feedsvc.config import _format as config_format
 from feedsvc.errors import ConfigError, UnknownSource
 from feedsvc.extract.selectors import FIELDS as SELECTOR_FIELDS
 from feedsvc.model import SourceState
 from feedsvc.refresh import status as describe
-from feedsvc.refresh.runner import Refresher, TooSoon
+from feedsvc.refresh.runner import Runner, TooSoon
 from feedsvc.user_sources import FIELDS, Catalog
 from feedsvc.web import auth
+from feedsvc.web.context import service
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
 FORM_FIELDS = ("name", "title", "url", "layout", "interval", "timezone", "language")
@@ -51,18 +51,15 @@ _ZONES: list[str] = []
 
 
 def _catalog() -> Catalog:
-    found: Catalog = current_app.extensions["feedsvc_catalog"]
-    return found
+    return service().catalog
 
 
-def _refresher() -> Refresher:
-    found: Refresher = current_app.config["FEEDSVC_REFRESHER"]
-    return found
+def _refresher() -> Runner:
+    return service().runner
 
 
 def _jobs() -> BaseScheduler | None:
-    found: BaseScheduler | None = current_app.config.get("FEEDSVC_SCHEDULER")
-    return found
+    return service().jobs
 
 
 @admin.app_context_processor
@@ -220,18 +217,10 @@ def _next() -> str:
     return wanted.rstrip("?")
 
 
-def init_app(app: Flask, catalog: Catalog, refresher: Refresher) -> None:
-    """Register the admin pages and the sources API; ``catalog`` tells the app and refresher of changes."""
+def init_app(app: Flask) -> None:
+    """Register the admin pages and the sources API (both reach the service through ``web.context``)."""
     from feedsvc.web.sources_api import sources_api
 
-    app.extensions["feedsvc_catalog"] = catalog
-    if catalog.on_change is None:  # no scheduler to sync (tests, web-only apps): the app and refresher follow
-
-        def follow(settings: Settings) -> None:
-            refresher.swap(settings)
-            app.config["FEEDSVC_SETTINGS"] = settings
-
-        catalog.on_change = follow
     app.register_blueprint(admin)
     app.register_blueprint(sources_api)
 

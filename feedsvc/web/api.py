@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, jsonify
+from flask import Blueprint, Response, abort, jsonify
 
 from feedsvc.config import Settings
 from feedsvc.errors import ConfigError
 from feedsvc.model import RefreshResult
-from feedsvc.refresh.reload import Reloader
-from feedsvc.refresh.runner import Refresher, TooSoon
+from feedsvc.refresh.runner import TooSoon
 from feedsvc.web.auth import require_admin
+from feedsvc.web.context import service
 
 api = Blueprint("api", __name__, url_prefix="/api")
 
@@ -20,10 +20,8 @@ api = Blueprint("api", __name__, url_prefix="/api")
 def refresh_source(name: str) -> tuple[Response, int]:
     """Refresh now. A call while a refresh of the source runs in this process waits for it and
     shares its result; 409 when another process holds the source; 429 sooner than the manual gap."""
-    settings: Settings = current_app.config["FEEDSVC_SETTINGS"]
-    _authorize(settings)
-    refresher: Refresher = current_app.config["FEEDSVC_REFRESHER"]
-    answer = refresher.manual(name)
+    _authorize(service().settings)
+    answer = service().runner.manual(name)
     if answer is None:
         abort(404, description=f"no source named {name!r}")
     return _answer(answer)
@@ -32,20 +30,18 @@ def refresh_source(name: str) -> tuple[Response, int]:
 @api.post("/refresh")
 def refresh_all() -> tuple[Response, int]:
     """Refresh every source now (manual gap applies per source); 200 when none failed, else 502."""
-    settings: Settings = current_app.config["FEEDSVC_SETTINGS"]
-    _authorize(settings)
-    refresher: Refresher = current_app.config["FEEDSVC_REFRESHER"]
-    answers = [_answer(answer) for answer in refresher.manual_all()]
-    bodies = [response.get_json() | {"status": code, "outcome": _OUTCOMES[code]} for response, code in answers]
+    _authorize(service().settings)
+    answers = [_answer(answer) for answer in service().runner.manual_all()]
+    bodies = [r.get_json() | {"status": code, "outcome": _OUTCOMES.get(code, "failed")} for r, code in answers]
     codes = [code for _, code in answers]
     summary = {
         "refreshed": codes.count(200),
-        "failed": codes.count(502),
+        "failed": len([code for code in codes if code not in (200, 409, 429)]),
         "refused": codes.count(429) + codes.count(409),
     }
-    # 200 only when every source was refreshed; a failure is a 502; a refusal (too soon: 429, held
-    # by another process: 409) with no failure is that refusal's code, so no caller mistakes it for done
-    status = 502 if 502 in codes else 429 if 429 in codes else 409 if 409 in codes else 200
+    # 200 only when every source was refreshed; a failure is a 502 (503: the database); a refusal
+    # (too soon: 429, held by another process: 409) with no failure is that refusal's code
+    status = 503 if 503 in codes else 502 if 502 in codes else 429 if 429 in codes else 409 if 409 in codes else 200
     response = jsonify({"sources": bodies, **summary})
     waits = [int(r.headers["Retry-After"]) for r, code in answers if code == 429]
     if status == 429 and waits:
@@ -53,15 +49,14 @@ def refresh_all() -> tuple[Response, int]:
     return response, status
 
 
-_OUTCOMES = {200: "refreshed", 502: "failed", 429: "too-soon", 409: "busy"}
+_OUTCOMES = {200: "refreshed", 502: "failed", 503: "failed", 429: "too-soon", 409: "busy"}
 
 
 @api.post("/reload")
 def reload_config() -> tuple[Response, int]:
     """Re-read the config file: sources are added, changed and removed without a restart."""
-    settings: Settings = current_app.config["FEEDSVC_SETTINGS"]
-    _authorize(settings)
-    reloader: Reloader | None = current_app.config.get("FEEDSVC_RELOADER")
+    _authorize(service().settings)
+    reloader = service().reloader
     if reloader is None:
         return jsonify({"error": "this process was started without a config file to reload"}), 501
     try:
@@ -102,7 +97,7 @@ def _answer(answer: RefreshResult | TooSoon) -> tuple[Response, int]:
 
 
 def _authorize(settings: Settings) -> None:
-    """The admin token (feedsvc/web/auth.py): the environment variable's, else the data directory's."""
+    """The admin token (feedsvc/web/auth.py: the environment variable's, else the data directory's)."""
     require_admin()
 
 

@@ -18,15 +18,17 @@ import hmac
 import logging
 import os
 import secrets
+import time
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, Request, abort, current_app, request, session
+from flask import Flask, Request, abort, jsonify, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 
 from feedsvc.config import Settings
 from feedsvc.errors import ConfigError
+from feedsvc.web.context import service
 
 log = logging.getLogger("feedsvc.auth")
 
@@ -75,7 +77,7 @@ def ensure_token(settings: Settings) -> str:
     return token
 
 
-class Admin:
+class AdminToken:
     """The app's view of the token; read lazily, so an app that is never written to makes no file."""
 
     def __init__(self, settings: Settings) -> None:
@@ -92,9 +94,9 @@ class Admin:
         return bool(given) and hmac.compare_digest(given.strip().encode(), self.token.encode())
 
 
-def init_app(app: Flask, settings: Settings) -> None:
-    admin = Admin(settings)
-    app.extensions["feedsvc_admin"] = admin
+def init_app(app: Flask, admin: AdminToken) -> None:
+    """The session cookie's settings and its signing key (derived from ``admin``'s token)."""
+    settings = admin.settings
     app.config.update(
         SESSION_COOKIE_NAME="feedsvc_session",
         SESSION_COOKIE_HTTPONLY=True,
@@ -108,7 +110,7 @@ def init_app(app: Flask, settings: Settings) -> None:
 class _Sessions(SecureCookieSessionInterface):
     """Flask's signed cookie sessions, keyed by the admin token; a request without a cookie reads no token."""
 
-    def __init__(self, admin: Admin) -> None:
+    def __init__(self, admin: AdminToken) -> None:
         self._admin = admin
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
@@ -126,14 +128,37 @@ class _Sessions(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
-def _admin() -> Admin:
-    admin: Admin = current_app.extensions["feedsvc_admin"]
-    return admin
+def _admin() -> AdminToken:
+    return service().admin
+
+
+def _throttled() -> None:
+    """429 while this client address has sent too many wrong tokens (``web/throttle.py``)."""
+    throttle = getattr(service(), "token_throttle", None)  # issue 12's, when the service has one
+    wait = throttle.blocked(request.remote_addr or "unknown", time.monotonic()) if throttle is not None else 0
+    if wait:
+        response = jsonify({"error": f"too many wrong tokens from this address: retry in {wait} s"})
+        response.headers["Retry-After"] = str(wait)
+        response.status_code = 429
+        abort(response)
+
+
+def _failed() -> None:
+    throttle = getattr(service(), "token_throttle", None)
+    if throttle is not None:
+        throttle.failed(request.remote_addr or "unknown", time.monotonic())
 
 
 def bearer_ok() -> bool:
+    """True for a right bearer token; a wrong one counts against the client's address."""
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and _admin().matches(given)
+    if scheme.lower() != "bearer":
+        return False
+    _throttled()
+    if _admin().matches(given):
+        return True
+    _failed()
+    return False
 
 
 def signed_in() -> bool:
@@ -141,7 +166,9 @@ def signed_in() -> bool:
 
 
 def sign_in(given: str) -> bool:
+    _throttled()
     if not _admin().matches(given):
+        _failed()
         return False
     session.clear()
     session.permanent = True

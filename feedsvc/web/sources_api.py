@@ -17,21 +17,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask import Blueprint, Response, abort, jsonify, request
 
 from feedsvc import config
 from feedsvc.errors import ConfigError, NameTaken, UnknownSource
 from feedsvc.user_sources import Catalog, clean, table_of
 from feedsvc.web import live_preview
 from feedsvc.web.auth import require_admin
+from feedsvc.web.context import service
 
 sources_api = Blueprint("sources_api", __name__, url_prefix="/api")
 PREVIEW_NAME = "preview"
 
 
 def catalog() -> Catalog:
-    found: Catalog = current_app.extensions["feedsvc_catalog"]
-    return found
+    return service().catalog
 
 
 @sources_api.post("/preview")

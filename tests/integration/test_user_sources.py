@@ -16,9 +16,9 @@ from flask.testing import FlaskClient
 
 from feedsvc import cli, config
 from feedsvc.errors import UnsafeURL
+from feedsvc.service import Service
 from feedsvc.store import Store
-from feedsvc.user_sources import Catalog, check_url, effective
-from feedsvc.web import create_app
+from feedsvc.user_sources import check_url, effective
 from feedsvc.web.auth import ensure_token, token_path
 from tests.postgres import BACKENDS, database_url
 
@@ -49,7 +49,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 @pytest.fixture
 def app(tmp_path: Path, store: Store) -> Flask:
-    return create_app(settings_for(tmp_path), store)
+    return Service(settings_for(tmp_path), store=store, scheduled=False).app
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def test_the_api_adds_changes_and_deletes_database_sources_and_the_app_follows(c
     created = client.post("/api/sources", json=body, headers=BEARER)
     assert created.status_code == 201, created.json
     assert created.json["definition"] == {"name": "blog", "url": "https://93.184.215.14/", "interval": "2h"}
-    assert app.config["FEEDSVC_SETTINGS"].source("blog") is not None
+    assert app.extensions["feedsvc"].settings.source("blog") is not None
     assert {s["name"] for s in client.get("/api/sources").json["sources"]} == {"configured", "blog"}
     assert client.post("/api/sources", json=body, headers=BEARER).status_code == 409
     clash = client.post("/api/sources", json={**body, "name": "configured"}, headers=BEARER)
@@ -72,7 +72,7 @@ def test_the_api_adds_changes_and_deletes_database_sources_and_the_app_follows(c
     changed = client.patch("/api/sources/blog", json={"title": "The blog", "interval": None}, headers=BEARER)
     assert changed.status_code == 200, changed.json
     assert changed.json["definition"] == {"name": "blog", "title": "The blog", "url": "https://93.184.215.14/"}
-    assert app.config["FEEDSVC_SETTINGS"].source("blog").title == "The blog"
+    assert app.extensions["feedsvc"].settings.source("blog").title == "The blog"
     assert client.get("/api/sources/blog/definition").json["origin"] == "database"
     assert client.get("/api/sources/configured/definition").json["origin"] == "config"
     assert client.patch("/api/sources/configured", json={"title": "x"}, headers=BEARER).status_code == 409
@@ -82,7 +82,7 @@ def test_the_api_adds_changes_and_deletes_database_sources_and_the_app_follows(c
     assert client.delete("/api/sources/blog").status_code == 401
     assert client.delete("/api/sources/blog", headers=BEARER).status_code == 204
     assert client.delete("/api/sources/blog", headers=BEARER).status_code == 404
-    assert app.config["FEEDSVC_SETTINGS"].source("blog") is None
+    assert app.extensions["feedsvc"].settings.source("blog") is None
 
 
 @pytest.mark.parametrize(
@@ -158,14 +158,11 @@ def test_the_config_file_wins_a_name_and_reload_keeps_database_sources(tmp_path:
     assert [s.name for s in merged.sources] == ["configured", "extra"]
     assert merged.source("configured").url == "https://configured.example/"
 
-    from feedsvc.refresh.reload import Reloader
-    from feedsvc.refresh.runner import Refresher
-
-    catalog = Catalog(settings, store)
-    refresher = Refresher(catalog.effective(), store)
-    reloader = Reloader(tmp_path / "feedsvc.toml", refresher, merge=catalog.with_file)
-    report = reloader.reload()
-    assert report.removed == () and refresher.settings.source("extra") is not None
+    service = Service(settings, store=store, scheduled=False, config_path=tmp_path / "feedsvc.toml")
+    assert service.settings.source("extra") is not None
+    report = service.reload()
+    assert report.removed == () and service.settings.source("extra") is not None
+    assert service.runner.manual("extra") is not None  # the runner reads the same settings
 
 
 def test_export_then_import_into_another_database(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -255,7 +252,8 @@ def test_the_preview_never_hands_the_admin_page_a_javascript_link(tmp_path: Path
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    client = create_app(settings_for(tmp_path, "allow_private_addresses = true"), store).test_client()
+    settings = settings_for(tmp_path, "allow_private_addresses = true")
+    client = Service(settings, store=store, scheduled=False).app.test_client()
     with local_http(Handler) as base:
         wanted = {"url": f"{base}/list", "layout": "selectors", "selectors": {"item": "article", "title": "h2 a"}}
         answer = client.post("/api/preview", json=wanted, headers=BEARER).json
