@@ -75,9 +75,10 @@ def get(
         policy = outbound.for_source(source.url, source.allow_private_addresses)
     try:
         return _download(source, validators, now, policy)
-    except FetchError as exc:
+    except FetchError as exc:  # the status is public: no password, and no URL at all for a secret source
+        shown = source.public_url or f"source {source.name} (url secret)"
         if exc.args and isinstance(exc.args[0], str):
-            exc.args = (exc.args[0].replace(source.url, outbound.redact(source.url)), *exc.args[1:])
+            exc.args = (exc.args[0].replace(source.url, shown), *exc.args[1:])
         raise
 
 

@@ -14,6 +14,8 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree, html
 
+from feedsvc.sanitize import link as safe_link
+
 MAX_URL = 2048
 
 
@@ -58,7 +60,7 @@ def _absolute(base: str, href: str) -> str | None:
         return None
     if any(ch.isspace() or ord(ch) < 32 for ch in url):
         return None
-    return url
+    return safe_link(url)
 
 
 def _size(sizes: str) -> int:

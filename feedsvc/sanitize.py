@@ -5,6 +5,7 @@
     html(fragment)      an HTML fragment cleaned by nh3: no scripts, no event handlers,
                         no ``javascript:`` URLs, links get ``rel="noopener noreferrer nofollow"``
     html_of_text(text)  plain text as an HTML fragment (escaped, paragraphs kept)
+    link(url)           the one decision on a URL going out: an absolute http(s) URL, or None
 
 A hostile page can put anything in a post: these are applied to every value before it
 reaches a serializer, so no feed is ever invalid XML or carries active content.
@@ -18,6 +19,8 @@ from __future__ import annotations
 
 import html as _html
 import re
+import unicodedata
+from urllib.parse import urlsplit, urlunsplit
 
 import nh3
 from lxml import etree
@@ -37,14 +40,38 @@ HTML_TAGS = frozenset(
     }
 )  # fmt: skip
 HTML_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title", "width", "height"}, "abbr": {"title"}}
-URL_SCHEMES = frozenset({"http", "https", "mailto"})
+URL_SCHEMES = frozenset({"http", "https"})  # links out: http(s) only, decided by ``link``
+_LINK_ATTRIBUTES = frozenset({"href", "src"})
 # Removed together with their content: their text is code or markup, not prose.
 _DROPPED_WITH_CONTENT = frozenset({"script", "style", "template", "noscript", "iframe", "object", "svg", "math"})
 # Elements whose end separates words when only the text is kept.
 _BREAKS = frozenset({"br", "p", "div", "li", "dt", "dd", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6",
                      "blockquote", "pre", "figcaption", "hr"})  # fmt: skip
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 MAX_DEPTH = 48  # deeper HTML is flattened to text before nh3 sees it
 MAX_HTML_CHARS = 500_000  # a summary longer than this is cut (nh3 closes what the cut leaves open)
+
+
+def link(url: str | None) -> str | None:
+    """``url`` if it is an absolute http(s) URL with a host, else None: the one check for every link out.
+
+    Decided after removing what browsers and readers ignore in a URL (control and format
+    characters anywhere, white space at the ends), so ``" \x01javascript:alert(7)"`` is seen as the
+    ``javascript:`` URL it is. What is returned is that cleaned URL (inner spaces escaped),
+    so what was checked is what is published.
+    """
+    if not url:
+        return None
+    cleaned = "".join(ch for ch in url if unicodedata.category(ch) not in _INVISIBLE_CATEGORIES).strip()
+    cleaned = xml_text(cleaned)
+    try:
+        parts = urlsplit(cleaned)
+        _ = parts.port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in URL_SCHEMES or not parts.hostname:
+        return None
+    return urlunsplit(parts._replace(scheme=parts.scheme.lower())).replace(" ", "%20")
 
 
 def xml_text(text: str) -> str:
@@ -67,8 +94,16 @@ def html(fragment: str) -> str:
         url_schemes=set(URL_SCHEMES),
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
+        attribute_filter=_link_attribute,
     )
     return xml_text(cleaned).strip()
+
+
+def _link_attribute(tag: str, attribute: str, value: str) -> str | None:
+    """nh3's hook: every ``href`` and ``src`` in HTML goes through ``link`` too."""
+    if attribute in _LINK_ATTRIBUTES:
+        return link(value)
+    return value
 
 
 def html_of_text(text: str) -> str:

@@ -44,7 +44,7 @@ def describe(
     return {
         "name": source.name,
         "title": source.title,
-        "url": source.url if not source.is_local else None,
+        "url": source.public_url,  # None for a local or secret source; never user name or password
         "interval_seconds": int(source.interval.total_seconds()),
         "healthy": state.last_error is None,
         "refreshing": running,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
@@ -20,7 +19,7 @@ from feedsvc import opml as opml_document
 from feedsvc.config import Settings
 from feedsvc.model import Entry
 from feedsvc.render import Format
-from feedsvc.sanitize import plain, text_of_html
+from feedsvc.sanitize import link, plain, text_of_html
 from feedsvc.store import Store
 
 pages = Blueprint("pages", __name__)
@@ -69,7 +68,7 @@ def source(name: str) -> str:
         source=found,
         state=store.state(name),
         entries=[_view(entry, found.zone) for entry in store.entries(name, limit=RECENT)],
-        page_url=_http(found.url),
+        page_url=_http(found.public_url),
         interval=_duration(found.interval),
     )
 
@@ -111,14 +110,8 @@ def _view(entry: Entry, zone: ZoneInfo) -> EntryView:
 
 
 def _http(url: str | None) -> str | None:
-    """``url`` if it is an absolute http(s) URL (never ``javascript:``, never a local path)."""
-    if not url:
-        return None
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    return url.strip() if parts.scheme in ("http", "https") and parts.netloc else None
+    """``url`` if it is an absolute http(s) URL (never ``javascript:``, never a local path): ``sanitize.link``."""
+    return link(url)
 
 
 def _duration(interval: timedelta) -> str:
