@@ -37,7 +37,7 @@ from urllib3.exceptions import (
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
-from feedsvc import __version__, outbound
+from feedsvc import __version__, bounds, outbound
 from feedsvc.config import Source
 from feedsvc.errors import DecodeError, FetchError, FetchTimeout, HTTPStatusError, TooLarge
 from feedsvc.model import Snapshot, Validators
@@ -56,6 +56,7 @@ _BROWSER_ENCODINGS = {
     "gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs", "shiftjis": "cp932", "sjis": "cp932",
     "xsjis": "cp932", "windows31j": "cp932",
 }  # fmt: skip
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]+")  # C0 controls but TAB, LF, FF, CR
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
@@ -102,7 +103,9 @@ def _read_file(source: Source, now: datetime) -> Snapshot:
     except OSError as exc:
         raise FetchError(f"{path}: cannot read: {exc.strerror or exc}") from None
     media_type = "text/html" if path.suffix.lower() in (".html", ".htm") or _looks_like_html(body) else "text/plain"
-    return Snapshot(url=path.as_uri(), text=decode(body, None), media_type=media_type, fetched_at=now)
+    return Snapshot(
+        url=path.as_uri(), text=_bounded(decode(body, None), media_type), media_type=media_type, fetched_at=now
+    )
 
 
 def _read_file_capped(file: BinaryIO, path: Path, source: Source) -> bytes:
@@ -235,7 +238,7 @@ def _download(source: Source, validators: Validators, now: datetime, policy: out
     is_html = media in ("text/html", "application/xhtml+xml") or (media == "" and _looks_like_html(body))
     return Snapshot(
         url=final_url,
-        text=text,
+        text=_bounded(text, "text/html" if is_html else "text/plain"),
         media_type="text/html" if is_html else "text/plain",
         fetched_at=now,
         etag=etag,
@@ -352,6 +355,14 @@ def _strict(body: bytes, encoding: str) -> str:
         raise DecodeError(f"page is not valid {encoding} (byte {exc.start}): refusing to guess") from None
     except LookupError:
         raise DecodeError(f"page declares charset {encoding!r}, which is not a text encoding") from None
+
+
+def _bounded(text: str, media_type: str) -> str:
+    """The page without C0 control characters (invisible, XML-illegal; a layout would otherwise take
+    some for white space and change a title's identity), an HTML page nested deeper than
+    ``bounds.MAX_DEPTH`` levels flattened below it (parsing cost bounded)."""
+    text = _CONTROLS.sub("", text)
+    return bounds.shallow(text) if media_type == "text/html" else text
 
 
 def _param(params: str, name: str) -> str | None:

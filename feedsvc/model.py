@@ -140,6 +140,7 @@ class Diff:
     changed: tuple[Entry, ...] = ()
     seen: int = 0  # posts on the page
     listing: Listing | None = None  # to remember, when the page had dates
+    listed_tombstones: frozenset[str] = frozenset()  # pruned posts the page still shows: their tombstones stay
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +161,7 @@ class SourceStatus:
     posts_on_page: int | None = None
     validators: Validators | None = None  # new validators after a successful fetch
     retry_after: datetime | None = None  # the site asked (Retry-After) not to be polled before this
+    warning: str | None = None  # a successful refresh that left something out (bounds.MAX_POSTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +179,7 @@ class SourceState:
     icon: str | None = None  # absolute URL of the site's icon or logo, when its page names one
     retry_after_until: datetime | None = None  # the site's Retry-After, when it sent one
     recent_posts: tuple[int, ...] = ()  # posts on the latest pages read, oldest first
+    warning: str | None = None  # what the latest successful refresh left out, if anything
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from feedsvc import backoff, differ, extract, fetch, guard, icon, leases
+from feedsvc import backoff, bounds, differ, extract, fetch, guard, icon, leases
 from feedsvc.config import Source
 from feedsvc.errors import FeedsvcError, LayoutChanged, StoreError
 from feedsvc.model import Diff, RefreshResult, SourceStatus, Validators
@@ -140,7 +140,9 @@ def _refresh(store: Store, source: Source, now: datetime) -> RefreshResult:
         if snapshot is None:
             store.apply(source.name, Diff(), SourceStatus(now, ok=True), keep=source.keep)
             return RefreshResult(source.name, not_modified=True)
-        posts = extract.posts(snapshot, source.layout, selectors=source.selectors, zone=source.zone)
+        posts, warning = bounds.capped(
+            extract.posts(snapshot, source.layout, selectors=source.selectors, zone=source.zone)
+        )
         seen = len(posts)
         problem = guard.problem(seen, store.state(source.name).recent_posts)
         if problem is not None:
@@ -149,7 +151,7 @@ def _refresh(store: Store, source: Source, now: datetime) -> RefreshResult:
             store.set_icon(source.name, icon.find(snapshot.text, snapshot.url))
         diff = differ.diff(store.known(source.name), posts, seen_at=now, zone=source.zone, source=source.name)
         validators = Validators(snapshot.etag, snapshot.last_modified)
-        status = SourceStatus(now, ok=True, posts_on_page=diff.seen, validators=validators)
+        status = SourceStatus(now, ok=True, posts_on_page=diff.seen, validators=validators, warning=warning)
         store.apply(source.name, diff, status, keep=source.keep)
         return RefreshResult(source.name, new=len(diff.new), changed=len(diff.changed), seen=diff.seen)
     except FeedsvcError as exc:

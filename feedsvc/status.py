@@ -57,6 +57,7 @@ def describe(
         "posts_on_page": state.posts_on_page,
         "usual_posts_on_page": usual,
         "entries_stored": state.entries_stored,
+        "warning": state.warning,
     }
 
 
