@@ -79,6 +79,7 @@ def _serve(settings: config.Settings, args: argparse.Namespace) -> int:
     from waitress import create_server
 
     from feedsvc.web import create_app
+    from feedsvc.web.waitress_limits import WAITRESS
 
     store = Store(settings.database_url)
     recovery.release_dead_leases(store, refresh.OWNER)
@@ -88,7 +89,7 @@ def _serve(settings: config.Settings, args: argparse.Namespace) -> int:
     jobs = None if args.no_scheduler else scheduler.build(settings, store, refresher=refresher)
     reloader = Reloader(args.config, refresher, jobs, on_swap=lambda new: app.config.update(FEEDSVC_SETTINGS=new))
     app.config.update(FEEDSVC_SCHEDULER=jobs, FEEDSVC_RELOADER=reloader)
-    server = create_server(app, host=settings.bind_host, port=settings.bind_port, threads=settings.threads)
+    server = create_server(app, host=settings.bind_host, port=settings.bind_port, threads=settings.threads, **WAITRESS)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise SystemExit(0)  # waitress's loop catches it and shuts its workers down

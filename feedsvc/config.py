@@ -151,7 +151,7 @@ def parse(raw: dict[str, Any], base_dir: Path, environ: Any) -> Settings:
     if server not in SERVERS:
         raise ConfigError(f"service.server: expected one of {', '.join(SERVERS)}, got {server!r}")
 
-    allow_private = _get(service, "service.allow_private_addresses", bool, False)
+    allow_private = _flag(service, "service.allow_private_addresses")
     local_root_text = _get(service, "service.local_root", str, None)
     local_root = None if local_root_text is None else (base_dir / local_root_text).resolve()
     limits = {"allow_private_addresses": allow_private, "local_root": local_root}
@@ -289,7 +289,7 @@ def _source(
         keep=keep,
         selectors=selectors,
         lease=lease,
-        secret=_get(item, f"{key}.secret", bool, False),
+        secret=_flag(item, f"{key}.secret"),
         **limits,
     )
 
@@ -346,6 +346,14 @@ def _check_http_url(url: str, path: str) -> None:
         raise ConfigError(f"{path}: not a valid URL ({exc}): {outbound.redact(url)!r}") from None
     if not parts.hostname:
         raise ConfigError(f"{path}: the URL has no host: {outbound.redact(url)!r}")
+
+
+def _flag(table: dict[str, Any], path: str) -> bool:
+    """A true/false setting, false when absent."""
+    value = table.get(path.rsplit(".", 1)[-1], False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{path}: expected true or false, got {value!r}")
+    return value
 
 
 def _bind(value: str) -> tuple[str, int]:

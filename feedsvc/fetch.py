@@ -93,12 +93,16 @@ def _read_file(source: Source, now: datetime) -> Snapshot:
             raise FetchError(f"{path}: outside local_root {source.local_root}: refusing to read it")
         # O_NONBLOCK: opening a FIFO with no writer must not hang; the fstat below refuses it anyway
         fd = os.open(resolved, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
-        with os.fdopen(fd, "rb", buffering=0) as file:
-            info = os.fstat(file.fileno())
+        try:
+            info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
                 raise FetchError(f"{path}: not a regular file ({_file_kind(info.st_mode)}): refusing to read it")
             if info.st_size > source.max_bytes:
                 raise TooLarge(f"{path}: {info.st_size} bytes, more than the {source.max_bytes} allowed")
+        except BaseException:
+            os.close(fd)
+            raise
+        with os.fdopen(fd, "rb", buffering=0) as file:
             body = _read_file_capped(file, path, source)
     except OSError as exc:
         raise FetchError(f"{path}: cannot read: {exc.strerror or exc}") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -62,6 +63,8 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 _CHUNK = 500  # identities per IN (...) list
 
 _T = TypeVar("_T")
+# A write refused for lack of space: SQLite's SQLITE_FULL, PostgreSQL's disk_full (53100), the OS's ENOSPC.
+_FULL = re.compile(r"database or disk is full|DiskFull|could not extend file|No space left on device", re.IGNORECASE)
 
 
 def make_engine(url: str) -> Engine:
@@ -135,6 +138,7 @@ class Store:
         self._writer = self._engine.execution_options(**{WRITE_OPTION: True})
         self._changes = 0
         self._changes_lock = threading.Lock()
+        self.write_error: str | None = None  # a write failed for lack of space, no refresh stored since: why
 
     @property
     def changes(self) -> int:
@@ -161,8 +165,13 @@ class Store:
 
     @contextmanager
     def _write(self, operation: str, source: str | None = None) -> Iterator[Connection]:
-        with _failures(operation, source), self._writer.begin() as conn:
-            yield conn
+        try:
+            with _failures(operation, source), self._writer.begin() as conn:
+                yield conn
+        except StoreError as exc:
+            if _FULL.search(str(exc)):
+                self.write_error = str(exc)
+            raise
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -227,7 +236,9 @@ class Store:
             return {row.name: row.lease_owner for row in conn.execute(query)}
 
     def ping(self) -> bool:
-        """True when the database answers ``SELECT 1``."""
+        """True when the database answers ``SELECT 1`` and its latest write did not fail for lack of space."""
+        if self.write_error is not None:
+            return False
         try:
             with self._engine.connect() as conn:
                 return conn.scalar(text("SELECT 1")) == 1
@@ -257,6 +268,8 @@ class Store:
             _prune_tombstones(conn, source, status.attempted_at)
             if touched:
                 conn.execute(_BUMP_VERSION, {"b_name": source})
+        if status.ok:
+            self.write_error = None  # a refresh was stored again: the database takes writes
         if touched:
             with self._changes_lock:
                 self._changes += 1
