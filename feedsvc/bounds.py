@@ -3,6 +3,8 @@
     shallow(html)     the page, or a copy with elements nested deeper than MAX_DEPTH unwrapped
                       (their text kept): an HTML5 tree build takes time quadratic in the nesting
                       depth (a 1 MB page of nested ``<div>``s held a worker for minutes)
+    truncated(html)   the page cut after MAX_TAGS tags, and the warning to record when it was:
+                      extraction time and memory grow with the elements, whatever max_bytes allows
     capped(posts)     at most MAX_POSTS posts, and the warning to record when some were ignored
 
 The depth is measured by one scan over the tags (a tokenizer's count, no tree): elements
@@ -18,6 +20,7 @@ from typing import TypeVar
 
 MAX_DEPTH = 200  # nesting levels the HTML parsers are given (lxml stops at 255); real pages stay below 100
 MAX_POSTS = 2000  # posts read from one page; the rest are ignored with a warning in the status
+MAX_TAGS = 250_000  # tags of one page given to the parsers (a long real listing has a few tens of thousands)
 
 _T = TypeVar("_T")
 # A comment, a raw-text element with its content, a doctype/processing instruction, or a tag.
@@ -72,6 +75,16 @@ def shallow(html: str, max_depth: int = MAX_DEPTH) -> str:
         level = max(0, inside)
     out.append(html[last:])
     return "".join(out)
+
+
+def truncated(html: str, max_tags: int = MAX_TAGS) -> tuple[str, str | None]:
+    """``html`` up to its ``max_tags``-th tag, and a warning when the rest was cut (None when nothing was)."""
+    if html.count("<") <= max_tags:
+        return html, None
+    for count, match in enumerate(_TOKENS.finditer(html), start=1):
+        if count > max_tags:
+            return html[: match.start()], f"the page has more than {max_tags} tags: only the first {max_tags} were read"
+    return html, None
 
 
 def capped(posts: Sequence[_T], max_posts: int = MAX_POSTS) -> tuple[list[_T], str | None]:

@@ -107,9 +107,8 @@ def _read_file(source: Source, now: datetime) -> Snapshot:
     except OSError as exc:
         raise FetchError(f"{path}: cannot read: {exc.strerror or exc}") from None
     media_type = "text/html" if path.suffix.lower() in (".html", ".htm") or _looks_like_html(body) else "text/plain"
-    return Snapshot(
-        url=path.as_uri(), text=_bounded(decode(body, None), media_type), media_type=media_type, fetched_at=now
-    )
+    text, warning = _bounded(decode(body, None), media_type)
+    return Snapshot(url=path.as_uri(), text=text, media_type=media_type, fetched_at=now, warning=warning)
 
 
 def _read_file_capped(file: BinaryIO, path: Path, source: Source) -> bytes:
@@ -240,13 +239,15 @@ def _download(source: Source, validators: Validators, now: datetime, policy: out
     charset = _param(params, "charset")
     text = decode(body, charset)
     is_html = media in ("text/html", "application/xhtml+xml") or (media == "" and _looks_like_html(body))
+    text, warning = _bounded(text, "text/html" if is_html else "text/plain")
     return Snapshot(
         url=final_url,
-        text=_bounded(text, "text/html" if is_html else "text/plain"),
+        text=text,
         media_type="text/html" if is_html else "text/plain",
         fetched_at=now,
         etag=etag,
         last_modified=last_modified,
+        warning=warning,
     )
 
 
@@ -361,12 +362,16 @@ def _strict(body: bytes, encoding: str) -> str:
         raise DecodeError(f"page declares charset {encoding!r}, which is not a text encoding") from None
 
 
-def _bounded(text: str, media_type: str) -> str:
+def _bounded(text: str, media_type: str) -> tuple[str, str | None]:
     """The page without C0 control characters (invisible, XML-illegal; a layout would otherwise take
-    some for white space and change a title's identity), an HTML page nested deeper than
-    ``bounds.MAX_DEPTH`` levels flattened below it (parsing cost bounded)."""
+    some for white space and change a title's identity); an HTML page cut after ``bounds.MAX_TAGS``
+    tags and nested no deeper than ``bounds.MAX_DEPTH`` levels (parsing cost bounded); and the
+    warning to record when something was cut."""
     text = _CONTROLS.sub("", text)
-    return bounds.shallow(text) if media_type == "text/html" else text
+    if media_type != "text/html":
+        return text, None
+    text, warning = bounds.truncated(text)
+    return bounds.shallow(text), warning
 
 
 def _param(params: str, name: str) -> str | None:

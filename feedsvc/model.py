@@ -47,6 +47,7 @@ class Snapshot:
     fetched_at: datetime
     etag: str | None = None
     last_modified: str | None = None
+    warning: str | None = None  # what was cut from the page to bound its parsing (bounds.py)
 
 
 @dataclass(frozen=True, slots=True)

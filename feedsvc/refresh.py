@@ -151,6 +151,7 @@ def _refresh(store: Store, source: Source, now: datetime) -> RefreshResult:
             store.set_icon(source.name, icon.find(snapshot.text, snapshot.url))
         diff = differ.diff(store.known(source.name), posts, seen_at=now, zone=source.zone, source=source.name)
         validators = Validators(snapshot.etag, snapshot.last_modified)
+        warning = "; ".join(w for w in (snapshot.warning, warning) if w) or None
         status = SourceStatus(now, ok=True, posts_on_page=diff.seen, validators=validators, warning=warning)
         store.apply(source.name, diff, status, keep=source.keep)
         return RefreshResult(source.name, new=len(diff.new), changed=len(diff.changed), seen=diff.seen)

@@ -67,4 +67,15 @@ def test_a_page_of_75000_links_reads_the_first_posts_and_says_so(store: Store) -
     assert len(store.entries("links", limit=10_000)) == 1000
     assert tombstones == [bounds.MAX_POSTS - 1000] * 3  # not +75,000 a refresh
     status = client.get("/api/sources/links").get_json()
-    assert status["healthy"] and f"{LINKS} posts" in status["warning"] and str(bounds.MAX_POSTS) in status["warning"]
+    assert status["healthy"]
+    # 75,000 items are 300,000 tags: the page is cut after MAX_TAGS, then only MAX_POSTS posts are read
+    assert f"more than {bounds.MAX_TAGS} tags" in status["warning"]
+    assert f"only the first {bounds.MAX_POSTS} were read" in status["warning"]
+
+
+def test_a_page_cut_after_max_tags_keeps_its_beginning() -> None:
+    page = "<ul>" + "<li><a href='/p'>post</a></li>" * 10 + "</ul>"
+    cut, warning = bounds.truncated(page, max_tags=21)
+    assert cut == "<ul>" + "<li><a href='/p'>post</a></li>" * 5
+    assert warning == "the page has more than 21 tags: only the first 21 were read"
+    assert bounds.truncated(page, max_tags=42) == (page, None)

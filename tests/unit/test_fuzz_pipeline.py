@@ -83,7 +83,8 @@ pages = st.one_of(st.binary(max_size=3000), html_listings(), text_listings())
 
 def _pipeline(body: bytes, media_type: str) -> list[Post]:
     text = fetch.decode(body, None)
-    snapshot = Snapshot(url=SOURCE.url, text=fetch._bounded(text, media_type), media_type=media_type, fetched_at=NOW)
+    text, _ = fetch._bounded(text, media_type)
+    snapshot = Snapshot(url=SOURCE.url, text=text, media_type=media_type, fetched_at=NOW)
     posts, _ = bounds.capped(extract.posts(snapshot))
     return posts
 
