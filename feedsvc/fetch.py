@@ -371,7 +371,11 @@ def _bounded(text: str, media_type: str) -> tuple[str, str | None]:
     if media_type != "text/html":
         return text, None
     text, warning = bounds.truncated(text)
-    return bounds.shallow(text), warning
+    flat = bounds.shallow(text)
+    if flat is not text:
+        deep = f"the page nests elements more than {bounds.MAX_DEPTH} levels deep: the deeper ones were flattened"
+        warning = f"{warning}; {deep}" if warning else deep
+    return flat, warning
 
 
 def _param(params: str, name: str) -> str | None:

@@ -47,6 +47,7 @@ def test_a_megabyte_of_nested_divs_is_flattened_and_the_posts_still_read(store: 
         result = refresh.run(store, source, NOW)
     assert result.ok, result.error
     assert result.new == len(store.entries("deep")) >= 2
+    assert f"more than {bounds.MAX_DEPTH} levels deep" in (store.state("deep").warning or "")
 
 
 def test_a_page_of_75000_links_reads_the_first_posts_and_says_so(store: Store) -> None:
