@@ -196,9 +196,9 @@ def _download(source: Source, validators: Validators, now: datetime, policy: out
     url = source.url
     try:
         for _hop in range(MAX_REDIRECTS + 1):
-            address = outbound.check(url, policy)  # every hop: the address checked is the one connected to
+            addresses = outbound.check(url, policy)  # every hop: the addresses checked are the ones connected to
             with (
-                outbound.pinned_session(address, _retry()) as session,
+                outbound.pinned_session(addresses, _retry()) as session,
                 session.get(
                     url,
                     headers=headers,

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3 import connection, connectionpool
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util.retry import Retry
 
 from feedsvc.errors import AddressRefused
@@ -54,8 +56,8 @@ def for_user_url() -> Policy:
     return Policy(allow_private=False)
 
 
-def check(url: str, policy: Policy) -> str:
-    """The address to connect to for ``url``; ``AddressRefused`` when ``url`` may not be fetched."""
+def check(url: str, policy: Policy) -> tuple[str, ...]:
+    """The addresses to connect to for ``url``, in DNS order; ``AddressRefused`` when ``url`` may not be fetched."""
     parts = _split(url)
     host = parts.hostname or ""
     port = _port(parts)
@@ -67,7 +69,7 @@ def check(url: str, policy: Policy) -> str:
     if not addresses:
         raise AddressRefused(f"{redact(url)}: host name not found (DNS): {host}")
     if policy.allow_private or (host.lower(), port) in policy.exempt:
-        return addresses[0]
+        return tuple(addresses)
     for address in addresses:
         reason = refused_address(address)
         if reason is not None:
@@ -76,7 +78,7 @@ def check(url: str, policy: Policy) -> str:
                 "fetched, apart from the host and port a source's url names "
                 "(or set [service] allow_private_addresses = true)"
             )
-    return addresses[0]
+    return tuple(addresses)
 
 
 def refused_address(address: str) -> str | None:
@@ -110,41 +112,56 @@ def redact(url: str) -> str:
     return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
-def pinned_session(address: str, retry: Retry | None = None) -> requests.Session:
-    """A session whose every connection goes to ``address`` (Host, SNI and certificate use the URL's host).
+def pinned_session(addresses: str | Sequence[str], retry: Retry | None = None) -> requests.Session:
+    """A session whose every connection goes to one of ``addresses``, tried in order (Host, SNI and
+    certificate use the URL's host): never to an address that was not checked.
 
     ``trust_env`` is off: no proxy from the environment may take the request elsewhere.
     """
     session = requests.Session()
     session.trust_env = False
-    adapter = _PinnedAdapter(address, max_retries=retry or 0)
+    adapter = _PinnedAdapter((addresses,) if isinstance(addresses, str) else tuple(addresses), max_retries=retry or 0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
 
 
 class _PinnedAdapter(HTTPAdapter):
-    def __init__(self, address: str, **kwargs: object) -> None:
-        self._address = address
+    def __init__(self, addresses: tuple[str, ...], **kwargs: object) -> None:
+        self._addresses = addresses
         super().__init__(**kwargs)  # type: ignore[arg-type]
 
     def init_poolmanager(self, *args: object, **kwargs: object) -> None:
         super().init_poolmanager(*args, **kwargs)  # type: ignore[arg-type]
-        address = self._address
+        addresses = self._addresses
 
         class PinnedHTTP(connection.HTTPConnection):
             def _new_conn(self) -> socket.socket:
-                self._dns_host = address
-                return super()._new_conn()
+                return _connect_first(self, addresses, connection.HTTPConnection._new_conn)
 
         class PinnedHTTPS(connection.HTTPSConnection):
             def _new_conn(self) -> socket.socket:
-                self._dns_host = address
-                return super()._new_conn()
+                return _connect_first(self, addresses, connection.HTTPConnection._new_conn)
 
         http_pool = type("PinnedHTTPPool", (connectionpool.HTTPConnectionPool,), {"ConnectionCls": PinnedHTTP})
         https_pool = type("PinnedHTTPSPool", (connectionpool.HTTPSConnectionPool,), {"ConnectionCls": PinnedHTTPS})
         self.poolmanager.pool_classes_by_scheme = {"http": http_pool, "https": https_pool}
+
+
+def _connect_first(
+    conn: connection.HTTPConnection,
+    addresses: tuple[str, ...],
+    new_conn: Callable[[connection.HTTPConnection], socket.socket],
+) -> socket.socket:
+    """urllib3's own connect, to each checked address in turn (as it would try each DNS answer)."""
+    for index, address in enumerate(addresses):
+        conn._dns_host = address  # what urllib3 connects to; conn.host (Host, SNI, certificate) is kept
+        try:
+            return new_conn(conn)
+        except (NewConnectionError, ConnectTimeoutError):
+            if index == len(addresses) - 1:
+                raise
+    raise NewConnectionError(conn, "no address to connect to")
 
 
 def _origin(url: str) -> tuple[str, int] | None:

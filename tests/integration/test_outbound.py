@@ -145,6 +145,15 @@ def test_the_connection_goes_to_the_checked_address_whatever_the_host_name(sites
     assert site.hosts[-1] == f"pinned.invalid:{port}"
 
 
+def test_each_checked_address_is_tried_in_turn(sites: tuple[Site, Site]) -> None:
+    """As a resolver's several answers are: ``localhost`` may answer ::1 first to a server on 127.0.0.1 only."""
+    site, _ = sites
+    port = site.url.split(":")[2].split("/")[0]
+    with outbound.pinned_session(("::1", "127.0.0.1")) as session:
+        answer = session.get(f"http://localhost:{port}/blog/", timeout=5)
+    assert answer.status_code == 200
+
+
 @pytest.mark.parametrize(
     ("address", "refused"),
     [
