@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Self
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
@@ -77,10 +77,22 @@ def get(
     try:
         return _download(source, validators, now, policy)
     except FetchError as exc:  # the status is public: no password, and no URL at all for a secret source
-        shown = source.public_url or f"source {source.name} (url secret)"
         if exc.args and isinstance(exc.args[0], str):
-            exc.args = (exc.args[0].replace(source.url, shown), *exc.args[1:])
+            exc.args = (_scrubbed(exc.args[0], source), *exc.args[1:])
         raise
+
+
+def _scrubbed(message: str, source: Source) -> str:
+    """``message`` with the source's URL as it may be published: no password; for a secret source, no URL."""
+    shown = source.public_url or f"source {source.name} (url secret)"
+    for form in sorted({source.url, outbound.redact(source.url)}, key=len, reverse=True):
+        message = message.replace(form, shown)
+    if source.secret:
+        parts = urlsplit(source.url)
+        for secret in (parts.query, parts.username, parts.password):
+            if secret:
+                message = message.replace(secret, "…")
+    return message
 
 
 def _read_file(source: Source, now: datetime) -> Snapshot:

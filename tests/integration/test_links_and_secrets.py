@@ -94,6 +94,10 @@ def test_credentials_in_a_source_url_are_never_published(store: Store, secret: b
         failed = refresh.run(store, source, datetime(2023, 7, 22, tzinfo=UTC))
         assert failed.error is not None and "HTTP 500" in failed.error
         published += _everything_public(client, "kexue")
+    # a dead site: the connection error (urllib3's words name the path and query) names no secret
+    dead = refresh.run(store, source, datetime(2023, 7, 23, tzinfo=UTC))
+    assert dead.error is not None
+    published += _everything_public(client, "kexue") + dead.error
     for leaked in ("hunter2", "reader:", "reader@"):
         assert leaked not in published, leaked
     host = site.url.split("/")[2]
