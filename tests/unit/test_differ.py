@@ -146,8 +146,6 @@ def test_new_categories_are_a_change_and_missing_ones_keep_the_old() -> None:
 def test_html_summaries_are_carried_to_new_entries() -> None:
     d = differ.diff(Known(), [post("H", 3, 1, 2024, summary="<p>x</p>", summary_html=True)], T0, ZONE, "s")
     assert d.new[0].summary_html is True
-
-
 def test_words_keeps_exactly_the_letters_and_digits_of_any_script() -> None:
     from feedsvc.differ import words
 
