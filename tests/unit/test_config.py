@@ -95,7 +95,7 @@ def test_selectors_table_is_read(tmp_path) -> None:  # type: ignore[no-untyped-d
         ('[sources.selectors]\ntitle = "h2"', r"sources\.blog\.selectors\.item: missing"),
         ('[sources.selectors]\nitem = "article["', r"sources\.blog\.selectors\.item: not a CSS selector"),
         ('[sources.selectors]\nitem = "a"\nheadline = "h2"', r"sources\.blog\.selectors\.headline: unknown setting"),
-        ("[sources.selectors]\nitem = 3", r"sources\.blog\.selectors\.item: expected str"),
+        ('[sources.selectors]\nitem = 3', r"sources\.blog\.selectors\.item: expected str"),
         ('layout = "selectors"', r"sources\.blog\.layout: 'selectors' needs"),
     ],
 )
