@@ -71,8 +71,12 @@ def _serve(settings: config.Settings, args: argparse.Namespace) -> int:
         return _serve_granian(settings, args)
     from waitress import create_server
 
+    from feedsvc.web.waitress_limits import WAITRESS
+
     service = Service(settings, config_path=args.config, scheduled=not args.no_scheduler)
-    server = create_server(service.app, host=settings.bind_host, port=settings.bind_port, threads=settings.threads)
+    server = create_server(
+        service.app, host=settings.bind_host, port=settings.bind_port, threads=settings.threads, **WAITRESS
+    )
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise SystemExit(0)  # waitress's loop catches it and shuts its workers down

@@ -36,6 +36,7 @@ from feedsvc.refresh.runner import Runner
 from feedsvc.store import Store
 from feedsvc.web import create_app
 from feedsvc.web.cache import FeedCache
+from feedsvc.web.throttle import Throttle
 
 log = logging.getLogger("feedsvc")
 
@@ -61,6 +62,7 @@ class Service:
         self.jobs: BackgroundScheduler | None = schedule.build(self.runner, first_run_in) if scheduled else None
         self.reloader = None if config_path is None else Reloader(config_path, self.current, self._reschedule)
         self.feed_cache = FeedCache(self.store, self.current)
+        self.token_throttle = Throttle()  # wrong admin tokens, per client address
 
     @classmethod
     def from_config(cls, path: str | os.PathLike[str], *, scheduled: bool = True) -> Service:

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from feedsvc.extract import dates
-from feedsvc.extract.lines import HTML_TYPES, INVISIBLE_TAGS, Line, absolute
+from feedsvc.extract.lines import HTML_TYPES, INVISIBLE_TAGS, Line
+from feedsvc.urls import absolute
 from feedsvc.extract.lines import lines as page_lines
 from feedsvc.model import Snapshot
 
