@@ -175,9 +175,13 @@ def _serve(settings: config.Settings, args: argparse.Namespace) -> int:
         return _serve_granian(settings, args)
     from waitress import create_server
 
+    from feedsvc.web.waitress_limits import WAITRESS
+
     service = Service(settings, config_path=args.config, scheduled=not args.no_scheduler)
     try:
-        server = create_server(service.app, host=settings.bind_host, port=settings.bind_port, threads=settings.threads)
+        server = create_server(
+            service.app, host=settings.bind_host, port=settings.bind_port, threads=settings.threads, **WAITRESS
+        )
     except OSError as exc:  # issue 14: the port in use & co, in one line naming the fix
         service.stop(0)
         raise startup.bind_problem(exc, settings) from None

@@ -38,6 +38,7 @@ from feedsvc.user_sources import Catalog
 from feedsvc.web import create_app
 from feedsvc.web.auth import AdminToken
 from feedsvc.web.cache import FeedCache
+from feedsvc.web.throttle import Throttle
 
 log = logging.getLogger("feedsvc")
 
@@ -71,6 +72,7 @@ class Service:
             else Reloader(config_path, self.current, self._reschedule, merge=self.catalog.with_file)
         )
         self.feed_cache = FeedCache(self.store, self.current)
+        self.token_throttle = Throttle()  # wrong admin tokens, per client address
 
     @classmethod
     def from_config(cls, path: str | os.PathLike[str], *, scheduled: bool = True) -> Service:

@@ -12,25 +12,24 @@ unless ``allow_private_addresses`` is on (``check_url``).
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-import socket
 import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
-from feedsvc import config
+from feedsvc import config, outbound
 from feedsvc.config import Settings, Source
-from feedsvc.errors import ConfigError, NameTaken, UnknownSource, UnsafeURL
+from feedsvc.errors import AddressRefused, ConfigError, NameTaken, UnknownSource, UnsafeURL
 from feedsvc.extract.selectors import FIELDS as SELECTOR_FIELDS
 from feedsvc.store import Store
 
 log = logging.getLogger("feedsvc.sources")
 
-FIELDS = ("name", "title", "url", "layout", "interval", "timezone", "language", "max_bytes", "timeout", "keep")
+FIELDS = (
+    "name", "title", "url", "layout", "interval", "timezone", "language", "max_bytes", "timeout", "keep", "secret",
+)  # fmt: skip
 WATCH_EVERY = 5.0  # seconds between two looks for sources another process added, changed or removed
 
 
@@ -53,34 +52,12 @@ def merged(settings: Settings, definitions: dict[str, dict[str, Any]]) -> Settin
 
 
 def check_url(url: str, allow_private: bool) -> None:
-    """UnsafeURL unless ``url`` is http(s) and its host resolves only to public addresses.
-
-    Issue 12's outbound address check in fetch.py replaces this at fetch time (redirects included).
-    """
+    """UnsafeURL unless ``url`` is http(s) and its host resolves only to public addresses (or
+    ``allow_private``): the outbound check every fetch of a user's URL makes again, per hop."""
     try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        port = parts.port
-    except ValueError as exc:
-        raise UnsafeURL(f"url: not a valid URL ({exc}): {url!r}") from None
-    if parts.scheme not in ("http", "https") or not host:
-        raise UnsafeURL(f"url: expected an http:// or https:// URL, got {url!r}")
-    if allow_private:
-        return
-    try:
-        infos = socket.getaddrinfo(host, port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise UnsafeURL(f"url: cannot resolve {host!r}: {getattr(exc, 'strerror', None) or exc}") from None
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
-        if not address.is_global or address.is_multicast:
-            raise UnsafeURL(
-                f"url: {host} is a private, loopback, link-local or metadata address ({address}); "
-                "feedsvc fetches only public addresses for sources added from the browser "
-                "(set allow_private_addresses = true in [service] to allow it)"
-            )
+        outbound.check(url, outbound.Policy(allow_private=allow_private))
+    except AddressRefused as exc:
+        raise UnsafeURL(f"url: {exc}") from None
 
 
 def table_of(source: Source) -> dict[str, Any]:
@@ -98,6 +75,8 @@ def table_of(source: Source) -> dict[str, Any]:
             table[field] = getattr(source, field)
     if source.timeout != default.timeout:
         table["timeout"] = int(source.timeout) if source.timeout.is_integer() else source.timeout
+    if source.secret:
+        table["secret"] = True
     if source.selectors is not None:
         table["selectors"] = {f: getattr(source.selectors, f) for f in SELECTOR_FIELDS if getattr(source.selectors, f)}
     return table

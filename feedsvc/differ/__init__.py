@@ -32,9 +32,23 @@ _SAME_TEXT_PREFIX = 24
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
+# Control (Cc) and format (Cf) characters, removed before titles are compared; the controls that are
+# white space in text (TAB, LF, CR, NEL U+0085) are folded with the rest of the white space instead.
+_INVISIBLE = re.compile(
+    "["
+    + "".join(
+        re.escape(chr(c))
+        for c in range(0x110000)
+        if unicodedata.category(chr(c)) in ("Cc", "Cf") and chr(c) not in "\t\n\r\x85"
+    )
+    + "]+"
+)
+
+
 def normalize(text: str) -> str:
-    """NFKC, case-folded, white space folded: how titles are compared."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    """NFKC, case-folded, control and format characters removed, every white space and line or
+    paragraph separator (U+2028, U+2029, U+0085 too) folded to one space: how titles are compared."""
+    return " ".join(_INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).casefold().split())
 
 
 def words(text: str) -> str:
@@ -103,7 +117,14 @@ def diff(known: Known, posts: Sequence[Post], seen_at: datetime, zone: ZoneInfo,
         if (old.published, old.date_evidence) != (published, result.evidence):
             changed[key] = replace(old, published=published, date_evidence=result.evidence, updated=seen_at)
 
-    return Diff(new=tuple(new), changed=tuple(changed.values()), seen=len(posts), listing=listing)
+    listed_tombstones = frozenset(identity(post) for post in posts) & known.tombstones
+    return Diff(
+        new=tuple(new),
+        changed=tuple(changed.values()),
+        seen=len(posts),
+        listing=listing,
+        listed_tombstones=listed_tombstones,
+    )
 
 
 def _match(known: Known, posts: Iterable[Post], zone: ZoneInfo) -> list[tuple[str, Post]]:

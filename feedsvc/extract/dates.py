@@ -172,6 +172,30 @@ def languages_of(tag: str | None) -> tuple[str, ...]:
     return (code,) if code in _DATEPARSER_LANGUAGES else ()
 
 
+_SCRIPTS = (  # a script that only some languages write, and those languages (the likeliest first)
+    (re.compile("[\u0400-\u04ff]"), ("ru", "uk", "bg", "sr")),
+    (re.compile("[\u0370-\u03ff]"), ("el",)),
+    (re.compile("[\u0590-\u05ff]"), ("he",)),
+    (re.compile("[\u0600-\u06ff]"), ("ar", "fa")),
+    (re.compile("[\u0e00-\u0e7f]"), ("th",)),
+    (re.compile("[\u3040-\u30ff]"), ("ja",)),
+    (re.compile("[\uac00-\ud7af]"), ("ko",)),
+)
+_LETTERS = re.compile(r"[^\W\d_]")
+_SAMPLE = 20_000  # characters of the page's text looked at
+
+
+def languages_of_text(text: str) -> tuple[str, ...]:
+    """For a page that declares no language: the languages its script says it may be in, when a
+    third of its letters are in a script only some languages write (Cyrillic, Greek, Kana...); else ()."""
+    sample = text[:_SAMPLE]
+    letters = len(_LETTERS.findall(sample))
+    for pattern, languages in _SCRIPTS:
+        if letters and len(pattern.findall(sample)) * 3 >= letters:
+            return tuple(language for language in languages if language in _DATEPARSER_LANGUAGES)
+    return ()
+
+
 def _year_last(match: re.Match[str], languages: tuple[str, ...]) -> PageDate | None:
     first, second, year = int(match["first"]), int(match["second"]), int(match["year"])
     month_first = match["sep"] == "/" and (not languages or languages[0] == "en")

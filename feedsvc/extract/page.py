@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from feedsvc.extract import dates
-from feedsvc.extract.lines import HTML_TYPES, INVISIBLE_TAGS, Line, absolute
+from feedsvc.extract.lines import HTML_TYPES, INVISIBLE_TAGS, Line
 from feedsvc.extract.lines import lines as page_lines
 from feedsvc.model import Snapshot
+from feedsvc.urls import absolute
 
 _FEED_TYPES = ("application/atom+xml", "application/rss+xml", "application/feed+json")
 
@@ -84,7 +85,8 @@ class Page:
 
     @cached_property
     def languages(self) -> tuple[str, ...]:
-        """The language the page declares (``<html lang>``, else ``content-language``), as dates.py reads it."""
+        """The language the page declares (``<html lang>``, else ``content-language``), as dates.py reads it;
+        for a page that declares none, the languages its script suggests."""
         if not self.is_html:
             return ()
         node = self.tree.css_first("html[lang]")
@@ -93,7 +95,10 @@ class Page:
             meta = self.tree.css_first("meta[http-equiv][content]")
             if meta is not None and (meta.attributes.get("http-equiv") or "").lower() == "content-language":
                 tag = meta.attributes.get("content")
-        return dates.languages_of(tag)
+        if tag:
+            return dates.languages_of(tag)
+        body = self.body
+        return dates.languages_of_text(body.text(deep=True, separator=" ") if body is not None else "")
 
     @cached_property
     def feed_url(self) -> str | None:

@@ -91,6 +91,8 @@ def _answer(answer: RefreshResult | TooSoon) -> tuple[Response, int]:
         "not_modified": answer.not_modified,
         "error": answer.error,
     }
+    if answer.error_kind == "store":  # the database refuses writes (disk full, unreachable): not "busy"
+        return jsonify(body), 503
     if answer.busy:
         return jsonify(body), 409
     return jsonify(body), 200 if answer.ok else 502

@@ -134,8 +134,7 @@ def _admin() -> AdminToken:
 
 def _throttled() -> None:
     """429 while this client address has sent too many wrong tokens (``web/throttle.py``)."""
-    throttle = getattr(service(), "token_throttle", None)  # issue 12's, when the service has one
-    wait = throttle.blocked(request.remote_addr or "unknown", time.monotonic()) if throttle is not None else 0
+    wait = service().token_throttle.blocked(request.remote_addr or "unknown", time.monotonic())
     if wait:
         response = jsonify({"error": f"too many wrong tokens from this address: retry in {wait} s"})
         response.headers["Retry-After"] = str(wait)
@@ -144,9 +143,7 @@ def _throttled() -> None:
 
 
 def _failed() -> None:
-    throttle = getattr(service(), "token_throttle", None)
-    if throttle is not None:
-        throttle.failed(request.remote_addr or "unknown", time.monotonic())
+    service().token_throttle.failed(request.remote_addr or "unknown", time.monotonic())
 
 
 def bearer_ok() -> bool:

@@ -275,3 +275,20 @@ def test_the_edit_form_keeps_settings_it_does_not_show(client: FlaskClient) -> N
     assert client.post("/admin/sources/blog", data=fields).status_code == 302  # selectors emptied: gone
     definition = client.get("/api/sources/blog/definition").json["definition"]
     assert definition == {"name": "blog", "url": "https://93.184.215.14/", "keep": 50, "title": "New"}
+
+
+def test_a_database_source_is_refused_a_private_address_at_every_refresh(tmp_path: Path, store: Store) -> None:
+    """Its host resolved public when it was saved, private now (DNS rebinding): the refresh refuses,
+    where a config file source naming that very host and port would be exempt."""
+    from tests.support import SEEDS, snapshot_server
+
+    with snapshot_server() as site:
+        site.serve(SEEDS[0].read_bytes())
+        now = datetime.now(UTC)
+        store.define("rebound", {"name": "rebound", "url": site.url}, now, create=True)
+        service = Service(settings_for(tmp_path), store=store, scheduled=False)
+        source = service.settings.source("rebound")
+        assert source is not None and source.user_added
+        result = service.runner.refresh_now(source)
+        assert not result.ok and "refused to connect to 127.0.0.1" in (result.error or "")
+        assert site.requests == 0

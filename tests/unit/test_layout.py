@@ -13,13 +13,13 @@ from tests.support import ROOT
 
 PACKAGE = ROOT / "feedsvc"
 STAGES: list[tuple[str, ...]] = [
-    ("feedsvc", "feedsvc.errors", "feedsvc.model", "feedsvc.logs"),
+    ("feedsvc", "feedsvc.errors", "feedsvc.model", "feedsvc.logs", "feedsvc.urls", "feedsvc.bounds"),
     ("feedsvc.extract",),
     ("feedsvc.differ",),
     ("feedsvc.config",),
     ("feedsvc.store",),
+    ("feedsvc.outbound", "feedsvc.fetch", "feedsvc.metrics"),
     ("feedsvc.user_sources",),
-    ("feedsvc.fetch", "feedsvc.metrics"),
     ("feedsvc.refresh",),
     ("feedsvc.feeds",),
     ("feedsvc.web",),

@@ -110,3 +110,22 @@ def test_the_languages_known_without_loading_dateparser_are_dateparser_s() -> No
     from feedsvc.extract.dates import _DATEPARSER_LANGUAGES
 
     assert {code.split("-")[0] for code in default_loader.get_locale_map()} == _DATEPARSER_LANGUAGES
+
+
+def test_a_page_that_declares_no_language_is_read_in_the_languages_its_script_suggests() -> None:
+    from feedsvc.extract.dates import languages_of_text
+    from feedsvc.extract.page import Page
+    from feedsvc.model import Snapshot
+
+    assert languages_of_text("Новости компании: 17 февраля 2016, обновление") == ("ru", "uk", "bg", "sr")
+    assert languages_of_text("ニュース一覧 2016年2月17日") == ("ja",)
+    assert languages_of_text("Company news, February 2016") == ()  # Latin: many languages, none guessed
+    assert languages_of_text("Company news from Москва and other places") == ()  # one word of a script decides nothing
+    html = "<html><body><ul><li><a href='/a'>Новый продукт</a> <span>17 февраля 2016</span></li></ul></body></html>"
+    page = Page(Snapshot("https://example.org/", html, "text/html", FETCHED), BERLIN)
+    assert page.languages[0] == "ru"
+    shown = find("17 февраля 2016", FETCHED, BERLIN, page.languages)
+    assert shown is not None and shown.date == PageDate(2, 17, 2016)
+    ukrainian = html.replace("<html>", "<html lang='uk'>")
+    declared = Page(Snapshot("https://example.org/", ukrainian, "text/html", FETCHED), BERLIN)
+    assert declared.languages == ("uk",)  # what the page declares wins
