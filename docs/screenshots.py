@@ -55,6 +55,7 @@ timeout = 2
             page.wait_for_url("**/admin/sources/new")
             page.fill("#url", blog.url)
             page.locator("#preview-posts tr.post").first.wait_for()
+            page.eval_on_selector("#lists", "details => { details.open = true; }")
             page.fill("#name", "qc")
             page.fill("#title", "Quadratic Compiler")
             page.select_option("#timezone", "Europe/London")

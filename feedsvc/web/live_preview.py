@@ -15,16 +15,23 @@ from typing import Any
 from feedsvc import differ, extract, fetch, outbound, urls
 from feedsvc.config import Source
 from feedsvc.errors import ExtractError, FeedsvcError
+from feedsvc.extract import html_blocks
+from feedsvc.extract.page import Page
+from feedsvc.extract.selectors import invalid
 from feedsvc.model import Known, Snapshot, Validators
 from feedsvc.user_sources import check_url
 
 MAX_POSTS = 100  # shown in the preview
 SAMPLE = 3  # titles shown per candidate
+LISTS = 6  # candidate lists shown
 
 
 def run(source: Source, now: datetime, allow_private: bool) -> dict[str, Any]:
-    """``{url, layout, auto, posts: [{title, date, link, summary}], candidates: [...], feed_url, error}``."""
-    answer: dict[str, Any] = {"url": source.url, "layout": None, "posts": [], "candidates": [], "error": None}
+    """``{url, layout, posts: [{title, date, link, summary}], candidates: [...], lists: [...], feed_url, error}``:
+    ``candidates`` are the layouts that read the page, ``lists`` the repeated lists auto mode weighed."""
+    answer: dict[str, Any] = {
+        "url": source.url, "layout": None, "posts": [], "candidates": [], "lists": [], "error": None,
+    }  # fmt: skip
     try:
         check_url(source.url, allow_private)  # a readable refusal before any request
         # every hop checked and pinned (outbound.py), the source's own host not exempt: a user typed it
@@ -36,6 +43,7 @@ def run(source: Source, now: datetime, allow_private: bool) -> dict[str, Any]:
         return answer
     answer["url"] = snapshot.url
     answer["candidates"] = _candidates(snapshot, source)
+    answer["lists"] = _lists(snapshot, source)
     try:
         found = extract.extract(snapshot, source.layout, selectors=source.selectors, zone=source.zone)
     except FeedsvcError as exc:
@@ -90,6 +98,28 @@ def _candidates(snapshot: Snapshot, source: Source) -> list[dict[str, Any]]:
             continue
         out.append({"layout": name, "posts": len(found), "titles": [p.title for p in found[:SAMPLE]], "error": None})
     return out
+
+
+def _lists(snapshot: Snapshot, source: Source) -> list[dict[str, Any]]:
+    """The repeated lists html_blocks weighed, best first: each one's CSS path works as ``selectors.item``."""
+    if snapshot.media_type != "text/html":
+        return []
+    try:
+        choice = html_blocks.choose(Page(snapshot, source.zone, None))
+    except Exception:  # a detector's bug must not break the preview
+        return []
+    joined = {id(c) for c in choice.joined}
+    return [
+        {
+            "item": candidate.path,
+            "records": len(candidate.records),
+            "score": round(candidate.score, 1),
+            "chosen": candidate is choice.winner or id(candidate) in joined,
+            "factors": list(candidate.factors),
+        }
+        for candidate in choice.considered[:LISTS]
+        if not invalid(candidate.path)
+    ]
 
 
 def _kind(exc: FeedsvcError) -> str:

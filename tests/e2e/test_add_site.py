@@ -94,9 +94,22 @@ def test_add_a_site_with_its_preview_then_its_feed_fills(browser: object, servic
     assert page.locator("#layout").input_value() == EXPECTED["auto"]
     rows.first.wait_for()
 
+    # the lists auto mode weighed: one click makes the winner the item selector
+    page.locator("#lists summary").click()
+    winner = page.locator("#list-list li.chosen button.list").first
+    item = winner.get_attribute("data-item")
+    assert item and "article" in item
+    winner.click()
+    page.locator("#chosen-layout", has_text="selectors").wait_for()
+    assert page.locator("#selector-item").input_value() == item
+    rows.first.wait_for()
+    assert rows.count() == len(EXPECTED["posts"])
+    page.select_option("#layout", "auto")
+    page.fill("#selector-item", "")
+
     # a broken selector: a readable message, no posts shown
     page.select_option("#layout", "selectors")
-    page.locator("#selectors summary").click()
+    page.eval_on_selector("#selectors", "details => { details.open = true; }")
     page.fill("#selector-item", "article[[[")
     status = page.locator("#preview-status")
     status.filter(has_text="not a CSS selector").wait_for()
@@ -154,7 +167,7 @@ def test_a_bad_url_or_selector_gives_a_readable_message_and_saves_nothing(browse
 
     page.fill("#url", "http://127.0.0.1:9/")
     page.select_option("#layout", "selectors")
-    page.locator("#selectors summary").click()
+    page.eval_on_selector("#selectors", "details => { details.open = true; }")
     page.fill("#selector-item", "div >> > p")
     page.fill("#name", "badselector")
     page.click("#save")

@@ -6,6 +6,7 @@
   const $ = (id) => document.getElementById(id);
   const status = $("preview-status"), layoutLine = $("preview-layout"), table = $("preview-posts");
   const candidates = $("candidates"), candidateList = $("candidate-list");
+  const listsBox = $("lists"), lists = $("list-list");
   let sequence = 0, timer = null;
 
   function table_of_form() {
@@ -46,6 +47,22 @@
       if (c.layout === answer.layout) pick.setAttribute("aria-current", "true");
       item.append(pick, " " + c.titles.join(" · "));
       candidateList.append(item);
+    }
+    lists.textContent = "";
+    listsBox.hidden = !(answer.lists || []).length;
+    for (const list of answer.lists || []) {
+      const item = document.createElement("li");
+      const pick = text("button", "use", { type: "button", "data-item": list.item, class: "list" });
+      pick.addEventListener("click", () => {
+        $("layout").value = "selectors";
+        $("selectors").open = true;
+        $("selector-item").value = list.item;
+        preview();
+      });
+      item.append(pick, " ", text("code", list.item), " · " + list.records + " records · score " + list.score +
+        (list.chosen ? " · auto's choice" : ""));
+      if (list.chosen) item.className = "chosen";
+      lists.append(item);
     }
     const body = table.tBodies[0];
     body.textContent = "";
