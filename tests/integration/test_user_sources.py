@@ -64,7 +64,8 @@ def test_the_api_adds_changes_and_deletes_database_sources_and_the_app_follows(c
     assert created.status_code == 201, created.json
     assert created.json["definition"] == {"name": "blog", "url": "https://93.184.215.14/", "interval": "2h"}
     assert app.extensions["feedsvc"].settings.source("blog") is not None
-    assert {s["name"] for s in client.get("/api/sources").json["sources"]} == {"configured", "blog"}
+    listed = {s["name"]: s["origin"] for s in client.get("/api/sources").json["sources"]}
+    assert listed == {"configured": "config", "blog": "database"}
     assert client.post("/api/sources", json=body, headers=BEARER).status_code == 409
     clash = client.post("/api/sources", json={**body, "name": "configured"}, headers=BEARER)
     assert clash.status_code == 409 and "config file" in clash.json["error"]
