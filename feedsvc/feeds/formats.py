@@ -43,6 +43,7 @@ from feedsvc.model import Entry
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # ``updated`` of a feed without entries
 ATOM_TYPE = "application/atom+xml"
 RSS_TYPE = "application/rss+xml"
+JSON_FEED_TYPE = "application/feed+json"
 UNTITLED = "(untitled)"
 ALL = RESERVED_NAME  # the combined feed's name in URLs: /feeds/all.atom
 ALL_TITLE = "feedsvc: all feeds"

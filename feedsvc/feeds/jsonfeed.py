@@ -21,7 +21,6 @@ from feedsvc.model import Entry
 from feedsvc.urls import link
 
 VERSION = "https://jsonfeed.org/version/1.1"
-MEDIA_TYPE = "application/feed+json"
 
 
 def json_feed(
