@@ -23,7 +23,7 @@ from feedsvc import config
 from feedsvc.errors import ConfigError, NameTaken, UnknownSource
 from feedsvc.user_sources import Catalog, clean, table_of
 from feedsvc.web import live_preview
-from feedsvc.web.auth import require_admin
+from feedsvc.web.auth import bearer_ok, require_admin, signed_in
 from feedsvc.web.context import service
 
 sources_api = Blueprint("sources_api", __name__, url_prefix="/api")
@@ -60,7 +60,10 @@ def definition(name: str) -> Response:
     origin = catalog().origin(name)
     if found is None or origin is None:
         abort(404, description=f"no source named {name!r}")
-    return jsonify({"name": name, "origin": origin, "definition": table_of(found)})
+    definition = table_of(found)
+    if not (signed_in() or bearer_ok()):  # readers see what the pages show: no secret URL, path or password
+        definition["url"] = found.public_url
+    return jsonify({"name": name, "origin": origin, "definition": definition})
 
 
 @sources_api.patch("/sources/<name>")

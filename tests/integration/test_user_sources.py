@@ -293,3 +293,13 @@ def test_a_database_source_is_refused_a_private_address_at_every_refresh(tmp_pat
         result = service.runner.refresh_now(source)
         assert not result.ok and "refused to connect to 127.0.0.1" in (result.error or "")
         assert site.requests == 0
+
+
+def test_a_secret_sources_definition_hides_its_url_from_readers(client: FlaskClient) -> None:
+    body = {"name": "keyed", "url": "https://user:pw@93.184.215.14/feed?key=s3cret", "secret": True}
+    assert client.post("/api/sources", json=body, headers=BEARER).status_code == 201
+    public = client.get("/api/sources/keyed/definition").json["definition"]
+    assert public["url"] is None and public["secret"] is True
+    admin = client.get("/api/sources/keyed/definition", headers=BEARER).json["definition"]
+    assert admin["url"] == body["url"]
+    assert "s3cret" not in client.get("/api/sources").get_data(as_text=True)
