@@ -66,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument(
         "--selectors",
         metavar="TOML",
-        help="CSS selectors as a TOML inline table, e.g. '{item = \"article\", title = \"h2 a\"}'",
+        help='CSS selectors as a TOML inline table, e.g. \'{item = "article", title = "h2 a"}\'',
     )
     preview.add_argument("--timezone", default="UTC", help="IANA zone of the dates the page shows (default: UTC)")
     preview.set_defaults(command=_preview, needs_config=False)

@@ -163,6 +163,8 @@ def _categories_html_summaries_and_icons(conn: Connection) -> None:
     for table, column, definition in added:
         if column not in {c["name"] for c in inspector.get_columns(table)}:
             conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+
+
 source_health = Table(
     "source_health",
     metadata,

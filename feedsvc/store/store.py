@@ -43,6 +43,7 @@ from feedsvc.model import (
     SourceStatus,
     Validators,
 )
+from feedsvc.store import watch as _watch
 from feedsvc.store.schema import (
     WRITE_OPTION,
     entries,
@@ -132,6 +133,8 @@ class Store:
         self._writer = self._engine.execution_options(**{WRITE_OPTION: True})
         self._changes = 0
         self._changes_lock = threading.Lock()
+        self._watch: _watch.Watch | None = None
+        self._notify = self._engine.dialect.name == "postgresql"  # NOTIFY other processes' watches
 
     @property
     def changes(self) -> int:
@@ -142,7 +145,17 @@ class Store:
         """
         return self._changes
 
+    def watch(self) -> _watch.Watch:
+        """This store's change watch (``store/watch.py``): made on first use, closed with the store."""
+        with self._changes_lock:
+            if self._watch is None:
+                with _failures("watch"):
+                    self._watch = _watch.for_url(self._engine.url, lambda: self._changes)
+            return self._watch
+
     def close(self) -> None:
+        if self._watch is not None:
+            self._watch.close()
         self._engine.dispose()
 
     def __enter__(self) -> Store:
@@ -252,6 +265,8 @@ class Store:
             touched += _prune(conn, source, keep, status.attempted_at)
             if touched:
                 conn.execute(_BUMP_VERSION, {"b_name": source})
+                if self._notify:
+                    conn.execute(_NOTIFY, {"source": source})
         if touched:
             with self._changes_lock:
                 self._changes += 1
@@ -293,6 +308,8 @@ class Store:
                 .where(sources.c.name == source, sources.c.icon.is_distinct_from(icon))
                 .values(icon=icon, version=sources.c.version + 1)
             )
+            if result.rowcount == 1 and self._notify:
+                conn.execute(_NOTIFY, {"source": source})
         if result.rowcount == 1:
             with self._changes_lock:
                 self._changes += 1
@@ -321,6 +338,7 @@ _RELEASE = (
     .where(sources.c.name == bindparam("b_name"), sources.c.lease_owner == bindparam("b_owner"))
     .values(lease_owner=None, lease_until=None)
 )
+_NOTIFY = text(_watch.notify_statement())  # PostgreSQL: other processes' watches hear of the change at commit
 _BUMP_VERSION = update(sources).where(sources.c.name == bindparam("b_name")).values(version=sources.c.version + 1)
 _ENSURE_SOURCE = {
     "sqlite": sqlite.insert(sources).values(name=bindparam("b_name")).on_conflict_do_nothing(index_elements=["name"]),

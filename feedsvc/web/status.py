@@ -1,9 +1,9 @@
 """What the operator reads: source status as JSON, Prometheus metrics, liveness and readiness.
 
-    GET /api/sources            every source's status
-    GET /api/sources/<name>     one source's status
-    GET /metrics                Prometheus text exposition (this app's own registry)
-    GET /readyz                 200 when the database answers and the scheduler runs, else 503
+GET /api/sources            every source's status
+GET /api/sources/<name>     one source's status
+GET /metrics                Prometheus text exposition (this app's own registry)
+GET /readyz                 200 when the database answers and the scheduler runs, else 503
 """
 
 from __future__ import annotations
