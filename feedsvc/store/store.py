@@ -206,6 +206,11 @@ class Store:
         with self._read("version", source) as conn:
             return conn.scalar(_VERSION, {"name": source}) or 0
 
+    def icon(self, source: str) -> str | None:
+        """The source's icon URL (``set_icon``), or None: one primary-key read, for rendering a feed."""
+        with self._read("icon", source) as conn:
+            return conn.scalar(_ICON, {"name": source})
+
     def versions(self, names: Sequence[str]) -> dict[str, int]:
         """Each name's version (0 for a source never applied), in one query."""
         with self._read("versions", ", ".join(sorted(set(names)))) as conn:
@@ -333,6 +338,7 @@ _KNOWN_LISTINGS = (
 _KNOWN_TOMBSTONES = select(tombstones.c.identity).where(tombstones.c.source == bindparam("source"))
 _VALIDATORS = select(sources.c.etag, sources.c.last_modified).where(sources.c.name == bindparam("name"))
 _VERSION = select(sources.c.version).where(sources.c.name == bindparam("name"))
+_ICON = select(sources.c.icon).where(sources.c.name == bindparam("name"))
 _RELEASE = (
     update(sources)
     .where(sources.c.name == bindparam("b_name"), sources.c.lease_owner == bindparam("b_owner"))

@@ -45,8 +45,10 @@ def test_icon_is_kept_and_a_change_bumps_the_version(store: Store) -> None:
     assert store.set_icon(SOURCE, "https://example.org/icon.png") is False  # same icon: nothing moves
     assert store.version(SOURCE) == version
     assert store.state(SOURCE).icon == "https://example.org/icon.png"
+    assert store.icon(SOURCE) == "https://example.org/icon.png" and store.icon("never-seen") is None
     assert store.set_icon(SOURCE, None) is True
     assert store.state(SOURCE).icon is None and store.version(SOURCE) == version + 1
+    assert store.icon(SOURCE) is None
 
 
 def test_versions_of_many_sources_in_one_call(store: Store) -> None:
