@@ -183,7 +183,7 @@ class Store:
             listing_rows = conn.execute(_KNOWN_LISTINGS, {"source": source}).all()
             pruned = conn.scalars(_KNOWN_TOMBSTONES, {"source": source}).all()
         return Known(
-            entries={row.identity: _entry(row) for row in rows},
+            entries={row[1]: _entry_from(row) for row in rows},
             listings=tuple(Listing(row.fetched_at, _items_from_json(row.items_json)) for row in listing_rows),
             tombstones=frozenset(pruned),
         )
@@ -194,7 +194,7 @@ class Store:
             raise ValueError(f"limit must not be negative, got {limit}")
         with self._read("entries", source) as conn:
             rows = conn.execute(_NEWEST, {"source": source, "limit": limit}).all()
-        return [_entry(row) for row in rows]
+        return [_entry_from(row) for row in rows]
 
     def validators(self, source: str) -> Validators:
         with self._read("validators", source) as conn:
@@ -329,7 +329,15 @@ class Store:
 
 # -- hot statements, built once: building a statement costs more than running it on SQLite ---------
 
-_KNOWN_ENTRIES = select(entries).where(entries.c.source == bindparam("source"))
+# an entry's columns in Entry's field order: hot reads take rows as tuples (_entry_from), not by name
+_ENTRY_COLUMNS = tuple(
+    entries.c[name]
+    for name in (
+        "source", "identity", "title", "summary", "first_seen", "updated", "published", "date_evidence",
+        "author", "link", "title_derived", "categories_json", "summary_html",
+    )
+)  # fmt: skip
+_KNOWN_ENTRIES = select(*_ENTRY_COLUMNS).where(entries.c.source == bindparam("source"))
 _KNOWN_LISTINGS = (
     select(listings.c.fetched_at, listings.c.items_json)
     .where(listings.c.source == bindparam("source"))
@@ -425,7 +433,7 @@ def _stored_entries(conn: Connection, source: str, identities: list[str]) -> dic
     found: dict[str, Entry] = {}
     for chunk in _chunks(identities):
         rows = conn.execute(_STORED_ENTRIES, {"source": source, "identities": list(chunk)})
-        found |= {row.identity: _entry(row) for row in rows}
+        found |= {row[1]: _entry_from(row) for row in rows}
     return found
 
 
@@ -475,11 +483,13 @@ def _newest_first(query: Select[Any]) -> Select[Any]:
     return query.order_by(entries.c.sort_at.desc(), entries.c.first_seen.desc(), entries.c.identity)
 
 
-_NEWEST = _newest_first(select(entries).where(entries.c.source == bindparam("source"))).limit(bindparam("limit"))
+_NEWEST = _newest_first(select(*_ENTRY_COLUMNS).where(entries.c.source == bindparam("source"))).limit(
+    bindparam("limit")
+)
 _BEYOND_KEEP = _newest_first(select(entries.c.identity).where(entries.c.source == bindparam("source"))).offset(
     bindparam("keep")
 )
-_STORED_ENTRIES = select(entries).where(
+_STORED_ENTRIES = select(*_ENTRY_COLUMNS).where(
     entries.c.source == bindparam("source"), entries.c.identity.in_(bindparam("identities", expanding=True))
 )
 _INSERT_ENTRY = insert(entries)
@@ -515,6 +525,26 @@ def _entry_row(entry: Entry) -> dict[str, Any]:
         "categories_json": json.dumps(list(entry.categories), ensure_ascii=False),
         "summary_html": entry.summary_html,
     }
+
+
+def _entry_from(row: Sequence[Any]) -> Entry:
+    """An Entry from a row of ``_ENTRY_COLUMNS``, by position (the hot paths: newest entries, known)."""
+    source, identity, title, summary, first_seen, updated, published, evidence, author, link, derived, tags, html = row
+    return Entry(
+        source,
+        identity,
+        title,
+        summary,
+        first_seen,
+        updated,
+        published,
+        None if evidence is None else DateEvidence(evidence),
+        author,
+        link,
+        bool(derived),
+        () if tags is None or tags == "[]" else tuple(json.loads(tags)),
+        bool(html),
+    )
 
 
 def _entry(row: Row[Any]) -> Entry:
