@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from feedsvc import refresh, scheduler
+from feedsvc import refresh
 from feedsvc.config import Source
+from feedsvc.refresh import schedule as scheduler
 from feedsvc.store import Store
 
 

@@ -20,8 +20,9 @@ from zoneinfo import ZoneInfo
 
 from bench import pages, tools
 from bench.stats import Figure, timed
-from feedsvc import differ, extract, feeds
+from feedsvc import differ, extract
 from feedsvc.config import Source
+from feedsvc.feeds import formats as feeds
 from feedsvc.model import Diff, Known, Snapshot, SourceStatus
 from feedsvc.store import Store
 

@@ -14,10 +14,13 @@ from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from feedsvc import __version__, config, publish, recovery, refresh, scheduler, static
+from feedsvc import __version__, config, refresh
 from feedsvc.errors import FeedsvcError
-from feedsvc.refresher import Refresher
-from feedsvc.reload import Reloader
+from feedsvc.feeds import publish, static
+from feedsvc.refresh import recovery
+from feedsvc.refresh import schedule as scheduler
+from feedsvc.refresh.reload import Reloader
+from feedsvc.refresh.runner import Refresher
 from feedsvc.store import Store
 
 DEFAULT_CONFIG = "config/feedsvc.toml"

@@ -12,14 +12,14 @@ from collections.abc import Callable
 from flask import Flask
 
 from feedsvc.config import Settings
-from feedsvc.refresher import Refresher
+from feedsvc.refresh.runner import Refresher
 from feedsvc.store import Store
 from feedsvc.web.api import api
 from feedsvc.web.cache import FeedCache
 from feedsvc.web.fastpath import Counter, FastFeeds
-from feedsvc.web.feeds import feeds
+from feedsvc.web.feed_views import feeds
 from feedsvc.web.pages import pages
-from feedsvc.web.status import init_app as init_status
+from feedsvc.web.status_views import init_app as init_status
 
 
 def create_app(settings: Settings, store: Store, refresher: Refresher | None = None) -> Flask:
@@ -40,7 +40,7 @@ def create_app(settings: Settings, store: Store, refresher: Refresher | None = N
 
 
 def _counters(app: Flask) -> Callable[[str], tuple[Counter, Counter] | None]:
-    """The fast path's feed-request counters: those ``web/status.py`` counts for Flask's answers."""
+    """The fast path's feed-request counters: those ``web/status_views.py`` counts for Flask's answers."""
 
     def counters(name: str) -> tuple[Counter, Counter] | None:
         refresher: Refresher | None = app.config.get("FEEDSVC_REFRESHER")

@@ -10,8 +10,8 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 from feedsvc.config import Settings
 from feedsvc.errors import ConfigError
 from feedsvc.model import RefreshResult
-from feedsvc.refresher import Refresher, TooSoon
-from feedsvc.reload import Reloader
+from feedsvc.refresh.reload import Reloader
+from feedsvc.refresh.runner import Refresher, TooSoon
 
 api = Blueprint("api", __name__, url_prefix="/api")
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from feedsvc import render
 from feedsvc.config import Settings, Source
-from feedsvc.render import DEFAULT_LIMIT, Format, Rendered
+from feedsvc.feeds import render
+from feedsvc.feeds.render import DEFAULT_LIMIT, Format, Rendered
 from feedsvc.store import Store
 
 FEED_LIMIT = DEFAULT_LIMIT

@@ -6,7 +6,7 @@ A request is a dictionary lookup by (path, query string) and a generation compar
 query and no Flask dispatch. What a feed looks like is prepared once per rendering (a *slot*):
 the identity and gzip bodies, each with its complete header list (ETag, Last-Modified,
 Cache-Control, Vary, Content-Encoding, Content-Type, CORS) and its 304 header list, as Flask's
-``feeds`` view would answer (``web/feeds.py``, whose answers the tests compare byte for byte).
+``feeds`` view would answer (``web/feed_views.py``, whose answers the tests compare byte for byte).
 
 A slot stays good while the store's watch (``store/watch.py``) answers the same generation and
 the settings are the same object; otherwise the next request revalidates it through the feed
@@ -31,7 +31,7 @@ from typing import Any, Protocol
 from werkzeug.http import http_date, parse_accept_header, parse_date, parse_etags
 
 from feedsvc.config import Settings
-from feedsvc.render import DEFAULT_LIMIT, MAX_LIMIT, Format, Rendered, UnknownFeed
+from feedsvc.feeds.render import DEFAULT_LIMIT, MAX_LIMIT, Format, Rendered, UnknownFeed
 from feedsvc.store.watch import Watch
 from feedsvc.web.cache import FeedCache
 

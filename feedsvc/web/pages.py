@@ -15,12 +15,13 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from feedsvc import __version__, feeds
-from feedsvc import opml as opml_document
+from feedsvc import __version__
 from feedsvc.config import Settings
+from feedsvc.feeds import formats as feeds
+from feedsvc.feeds import opml as opml_document
+from feedsvc.feeds.render import Format
+from feedsvc.feeds.sanitize import plain, text_of_html
 from feedsvc.model import Entry
-from feedsvc.render import Format
-from feedsvc.sanitize import plain, text_of_html
 from feedsvc.store import Store
 
 pages = Blueprint("pages", __name__)
@@ -83,7 +84,7 @@ def opml() -> Response:
         abort(400, description="format: expected atom, rss or json")
     body = opml_document.opml(settings.sources, settings.base_url, format.value)
     response = Response(body, content_type=OPML_TYPE)
-    response.headers["Content-Disposition"] = 'inline; filename="feedsvc.opml"'
+    response.headers["Content-Disposition"] = 'inline; filename="feedsvc.feeds.opml"'
     return response
 
 

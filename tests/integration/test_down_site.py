@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from feedsvc import backoff
 from feedsvc.config import Settings, Source
 from feedsvc.fetch import RETRIES
-from feedsvc.refresher import Refresher
+from feedsvc.refresh import backoff
+from feedsvc.refresh.runner import Refresher
 from feedsvc.store import Store
 from tests.misbehaving import misbehaving_site
 from tests.support import SEEDS

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from feedsvc import refresh, render
+from feedsvc import refresh
 from feedsvc.config import Settings, Source
-from feedsvc.render import Format
+from feedsvc.feeds import render
+from feedsvc.feeds.render import Format
 from feedsvc.store import Store
 from feedsvc.web import create_app
 from tests.atom_checks import ATOM_NS, assert_valid_atom, parse_feed

@@ -16,7 +16,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from feedsvc.config import Settings, Source
-from feedsvc.refresher import Refresher
+from feedsvc.refresh.runner import Refresher
 from feedsvc.store import Store
 from feedsvc.web import create_app
 from tests.atom_checks import assert_valid_atom, parse_feed

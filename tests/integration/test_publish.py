@@ -13,10 +13,11 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from feedsvc import publish, refresh, render, static, websub
+from feedsvc import refresh
 from feedsvc.config import Settings, Source
 from feedsvc.errors import PublishError
-from feedsvc.render import Format
+from feedsvc.feeds import publish, render, static, websub
+from feedsvc.feeds.render import Format
 from feedsvc.store import Store
 from tests.atom_checks import assert_valid_atom, parse_feed
 from tests.feed_checks import assert_valid_json_feed, assert_valid_rss
@@ -97,7 +98,7 @@ def test_a_failing_hub_is_logged_and_the_refresh_still_succeeds(store: Store, ca
         site.serve(page(), "text/html; charset=utf-8")
         source = source_for(site.url)
         notify = publish.after_refresh(Settings(base_url=BASE, sources=(source,), hub=hub.url), store)
-        with caplog.at_level(logging.WARNING, logger="feedsvc.publish"):
+        with caplog.at_level(logging.WARNING, logger="feedsvc.feeds.publish"):
             result = refresh.run(store, source, T0, notify=notify)
         assert result.ok and result.new > 0
         assert len(hub.pings) == 4

@@ -14,9 +14,10 @@ import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
 from flask import Flask
 
-from feedsvc import config, scheduler
-from feedsvc.refresher import Refresher
-from feedsvc.reload import Reloader
+from feedsvc import config
+from feedsvc.refresh import schedule as scheduler
+from feedsvc.refresh.reload import Reloader
+from feedsvc.refresh.runner import Refresher
 from feedsvc.store import Store
 from feedsvc.web import create_app
 from tests.misbehaving import MisbehavingSite, misbehaving_site

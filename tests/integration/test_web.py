@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 from lxml import etree
 
 from feedsvc.config import Settings, Source
+from feedsvc.feeds.render import Format
 from feedsvc.model import Diff, Entry, SourceStatus
-from feedsvc.render import Format
 from feedsvc.store import Store
 from feedsvc.web import create_app
 from feedsvc.web.cache import FeedCache

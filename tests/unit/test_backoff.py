@@ -2,8 +2,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from feedsvc import backoff
 from feedsvc.model import SourceState
+from feedsvc.refresh import backoff
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 TEN = timedelta(minutes=10)

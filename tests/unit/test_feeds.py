@@ -11,7 +11,7 @@ from lxml import etree
 
 from feedsvc import __version__
 from feedsvc.config import Source
-from feedsvc.feeds import UNTITLED, atom, entry_id, xml_text
+from feedsvc.feeds.formats import UNTITLED, atom, entry_id, xml_text
 from feedsvc.model import DateEvidence, Entry
 from tests.atom_checks import ATOM_NS, assert_valid_atom, parse_feed
 

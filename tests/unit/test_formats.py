@@ -11,8 +11,8 @@ import pytest
 from lxml import etree
 
 from feedsvc.config import Source
-from feedsvc.feeds import atom, combined, entry_id, rss
-from feedsvc.jsonfeed import json_feed
+from feedsvc.feeds.formats import atom, combined, entry_id, rss
+from feedsvc.feeds.jsonfeed import json_feed
 from feedsvc.model import Entry
 from tests.atom_checks import ATOM_NS, assert_valid_atom, parse_feed
 from tests.feed_checks import assert_valid_json_feed, assert_valid_rss

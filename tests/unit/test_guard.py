@@ -1,6 +1,6 @@
 import pytest
 
-from feedsvc import guard
+from feedsvc.refresh import guard
 
 
 def test_no_posts_is_never_believed() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from feedsvc.icon import find
+from feedsvc.extract.icon import find
 
 PAGE = "https://blog.example.org/posts/"
 

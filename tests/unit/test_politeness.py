@@ -1,4 +1,4 @@
-from feedsvc.politeness import HostGate
+from feedsvc.refresh.politeness import HostGate
 
 
 class FakeTime:

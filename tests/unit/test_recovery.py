@@ -5,7 +5,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from feedsvc import recovery
+from feedsvc.refresh import recovery
 from feedsvc.store import Store
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from feedsvc.sanitize import MAX_DEPTH, html, html_of_text, plain, text_of_html, xml_text
+from feedsvc.feeds.sanitize import MAX_DEPTH, html, html_of_text, plain, text_of_html, xml_text
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,8 @@
 from datetime import UTC, datetime, timedelta
 
-from feedsvc import status
 from feedsvc.config import Source
 from feedsvc.model import SourceState
+from feedsvc.refresh import status
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 SOURCE = Source(name="s", title="S", url="http://s.example/", interval=timedelta(minutes=10))

@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from feedsvc import years
+from feedsvc.differ import years
 from feedsvc.model import DateEvidence, Listing, ListingItem
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -15,10 +15,11 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from feedsvc import feeds, render
 from feedsvc.config import Settings
 from feedsvc.errors import PublishError
-from feedsvc.render import Format
+from feedsvc.feeds import formats as feeds
+from feedsvc.feeds import render
+from feedsvc.feeds.render import Format
 from feedsvc.store import Store
 
 # Held while rendering and writing: two refreshes publishing at once (all.atom is shared by every

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from feedsvc.errors import StoreError
 from feedsvc.store import Store
 
-log = logging.getLogger("feedsvc.leases")
+log = logging.getLogger("feedsvc.refresh.leases")
 
 
 @contextmanager

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from feedsvc import feeds, jsonfeed
 from feedsvc.config import Settings, Source
+from feedsvc.feeds import formats as feeds
+from feedsvc.feeds import jsonfeed
 from feedsvc.model import Entry
 from feedsvc.store import Store
 

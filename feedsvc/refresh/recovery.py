@@ -14,7 +14,7 @@ import socket
 
 from feedsvc.store import Store
 
-log = logging.getLogger("feedsvc.recovery")
+log = logging.getLogger("feedsvc.refresh.recovery")
 
 
 def release_dead_leases(store: Store, me: str) -> list[str]:

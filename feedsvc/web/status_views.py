@@ -14,9 +14,9 @@ from typing import Any
 from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING, BaseScheduler
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
 
-from feedsvc import status as describe
 from feedsvc.metrics import CONTENT_TYPE
-from feedsvc.refresher import Refresher
+from feedsvc.refresh import status as describe
+from feedsvc.refresh.runner import Refresher
 
 status = Blueprint("status", __name__)
 _STATES = {STATE_RUNNING: "running", STATE_PAUSED: "paused"}

@@ -4,7 +4,7 @@
     combined(items, base_url, tag_authority, hub=)             -> bytes  all sources, atom:source per entry
     rss(source, entries, base_url, tag_authority, icon=, hub=)  -> bytes
 
-(JSON Feed: ``feedsvc.jsonfeed``.)
+(JSON Feed: ``feedsvc.feeds.jsonfeed``.)
 
 Pure: no clock, no I/O. The same inputs always give the same bytes, so a feed whose
 entries did not change is byte-identical (the feed's ``updated`` is the newest entry's,
@@ -36,9 +36,9 @@ from lxml import etree
 
 from feedsvc import __version__
 from feedsvc.config import RESERVED_NAME, Source
+from feedsvc.feeds.sanitize import html as clean_html
+from feedsvc.feeds.sanitize import plain, xml_text
 from feedsvc.model import Entry
-from feedsvc.sanitize import html as clean_html
-from feedsvc.sanitize import plain, xml_text
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # ``updated`` of a feed without entries
 ATOM_TYPE = "application/atom+xml"

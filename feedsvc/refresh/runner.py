@@ -24,14 +24,15 @@ from concurrent.futures import wait as wait_all
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from feedsvc import fetch, publish, refresh
+from feedsvc import fetch, refresh
 from feedsvc.config import Settings, Source
+from feedsvc.feeds import publish
 from feedsvc.metrics import Metrics
 from feedsvc.model import RefreshResult
-from feedsvc.politeness import HostGate
+from feedsvc.refresh.politeness import HostGate
 from feedsvc.store import Store
 
-log = logging.getLogger("feedsvc.refresher")
+log = logging.getLogger("feedsvc.refresh.runner")
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from feedsvc.config import Settings, Source
-from feedsvc.refresher import Refresher
+from feedsvc.refresh.runner import Refresher
 from feedsvc.store import Store
 
 WORKERS = 4  # default; [service] workers

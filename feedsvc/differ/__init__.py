@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, time
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
-from feedsvc import years
+from feedsvc.differ import years
 from feedsvc.model import DateEvidence, Diff, Entry, Known, Listing, ListingItem, Post
 
 # An untitled post matches a known entry of the same day when their texts start alike.

@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from feedsvc.config import Source
-from feedsvc.feeds import UNTITLED, categories, entry_id, feed_url, home_page
+from feedsvc.feeds.formats import UNTITLED, categories, entry_id, feed_url, home_page
+from feedsvc.feeds.sanitize import html, plain, xml_text
 from feedsvc.model import Entry
-from feedsvc.sanitize import html, plain, xml_text
 
 VERSION = "https://jsonfeed.org/version/1.1"
 MEDIA_TYPE = "application/feed+json"

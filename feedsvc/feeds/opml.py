@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from lxml import etree
 
 from feedsvc.config import Source
-from feedsvc.feeds import feed_url, home_page
-from feedsvc.sanitize import plain
+from feedsvc.feeds.formats import feed_url, home_page
+from feedsvc.feeds.sanitize import plain
 
 TITLE = "feedsvc feeds"
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from feedsvc import backoff, guard
 from feedsvc.config import Source
 from feedsvc.model import SourceState
+from feedsvc.refresh import backoff, guard
 
 
 def next_run(source: Source, state: SourceState, tick: datetime | None, max_backoff: timedelta) -> datetime | None:

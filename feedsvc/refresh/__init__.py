@@ -18,11 +18,13 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from feedsvc import backoff, differ, extract, fetch, guard, icon, leases
+from feedsvc import differ, extract, fetch
 from feedsvc.config import Source
 from feedsvc.errors import FeedsvcError, LayoutChanged, StoreError
+from feedsvc.extract import icon
 from feedsvc.model import Diff, RefreshResult, SourceStatus, Validators
-from feedsvc.politeness import HostGate
+from feedsvc.refresh import backoff, guard, leases
+from feedsvc.refresh.politeness import HostGate
 from feedsvc.store import Store
 
 log = logging.getLogger("feedsvc.refresh")

@@ -15,11 +15,12 @@ from pathlib import Path
 
 from apscheduler.schedulers.base import BaseScheduler
 
-from feedsvc import config, scheduler
+from feedsvc import config
 from feedsvc.config import Settings
-from feedsvc.refresher import Refresher
+from feedsvc.refresh import schedule as scheduler
+from feedsvc.refresh.runner import Refresher
 
-log = logging.getLogger("feedsvc.reload")
+log = logging.getLogger("feedsvc.refresh.reload")
 
 RESTART_ONLY = ("bind_host", "bind_port", "data_dir", "database_url", "threads", "workers")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, request
 
-from feedsvc.render import DEFAULT_LIMIT, MAX_LIMIT, Format, UnknownFeed
+from feedsvc.feeds.render import DEFAULT_LIMIT, MAX_LIMIT, Format, UnknownFeed
 from feedsvc.web.cache import FeedCache
 
 feeds = Blueprint("feeds", __name__)

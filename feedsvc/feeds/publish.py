@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import logging
 
-from feedsvc import feeds, static, websub
 from feedsvc.config import Settings, Source
 from feedsvc.errors import FeedsvcError
+from feedsvc.feeds import formats as feeds
+from feedsvc.feeds import static, websub
+from feedsvc.feeds.render import Format
 from feedsvc.model import RefreshResult
 from feedsvc.refresh import Notify
-from feedsvc.render import Format
 from feedsvc.store import Store
 
-log = logging.getLogger("feedsvc.publish")
+log = logging.getLogger("feedsvc.feeds.publish")
 
 
 def after_refresh(settings: Settings, store: Store) -> Notify | None:
