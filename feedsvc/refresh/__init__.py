@@ -68,7 +68,7 @@ def run(
     due_if_not_since = None
     if scheduled:
         try:
-            allowed = backoff.next_allowed(store.state(source.name), source.interval, max_backoff)
+            allowed = backoff.next_allowed(store.state(source.name, count_entries=False), source.interval, max_backoff)
         except StoreError as exc:
             log.warning("cannot check whether %s is due: %s", source.name, exc)
             return RefreshResult(source.name, not_due=True)
@@ -144,7 +144,7 @@ def _refresh(store: Store, source: Source, now: datetime) -> RefreshResult:
             return RefreshResult(source.name, not_modified=True)
         posts = extract.posts(snapshot, source.layout, selectors=source.selectors, zone=source.zone)
         seen = len(posts)
-        problem = guard.problem(seen, store.state(source.name).recent_posts)
+        problem = guard.problem(seen, store.state(source.name, count_entries=False).recent_posts)
         if problem is not None:
             raise LayoutChanged(problem)
         if snapshot.media_type == "text/html":

@@ -218,8 +218,15 @@ class Store:
             found = {row.name: row.version for row in rows}
         return {name: found.get(name, 0) for name in names}
 
-    def state(self, source: str) -> SourceState:
-        return self.states([source])[0]
+    def state(self, source: str, count_entries: bool = True) -> SourceState:
+        """The source's state; with ``count_entries=False`` (a refresh's checks: backoff, guard) its
+        ``entries_stored`` is 0 and it costs two primary-key reads instead of counting the entries."""
+        if count_entries:
+            return self.states([source])[0]
+        with self._read("state", source) as conn:
+            row = conn.execute(_STATE_ROW, {"name": source}).one_or_none()
+            health = conn.execute(_HEALTH_ROW, {"name": source}).one_or_none()
+        return _with_health(_state(source, row, 0), health)
 
     def states(self, names: Sequence[str]) -> list[SourceState]:
         """One SourceState per name, in the order given; unknown names get the defaults."""
@@ -346,6 +353,8 @@ _KNOWN_LISTINGS = (
 _KNOWN_TOMBSTONES = select(tombstones.c.identity).where(tombstones.c.source == bindparam("source"))
 _VALIDATORS = select(sources.c.etag, sources.c.last_modified).where(sources.c.name == bindparam("name"))
 _VERSION = select(sources.c.version).where(sources.c.name == bindparam("name"))
+_STATE_ROW = select(sources).where(sources.c.name == bindparam("name"))
+_HEALTH_ROW = select(source_health).where(source_health.c.name == bindparam("name"))
 _ICON = select(sources.c.icon).where(sources.c.name == bindparam("name"))
 _RELEASE = (
     update(sources)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -301,6 +302,8 @@ def test_validators_and_states(store: Store) -> None:
     ]
     assert store.states([]) == []
     assert store.version("nowhere") == 0
+    for name, counted in zip(["nowhere", SOURCE, "other"], store.states(["nowhere", SOURCE, "other"]), strict=True):
+        assert store.state(name, count_entries=False) == dataclasses.replace(counted, entries_stored=0)
 
     store.apply(SOURCE, Diff(), ok(T0 + timedelta(minutes=5)))  # 304: no validators, no page
     assert store.validators(SOURCE) == Validators(etag='"x"', last_modified="Sat, 20 Apr")
