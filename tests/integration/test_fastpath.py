@@ -216,3 +216,28 @@ def test_a_watch_that_does_not_listen_makes_every_request_ask() -> None:
         assert len({watch.generation() for _ in range(5)}) == 5  # always new: readers revalidate
     finally:
         watch.close()
+
+
+def test_the_listener_comes_back_after_its_connection_is_killed(postgres: Any) -> None:
+    """PostgreSQL: a lost LISTEN connection means unknown changes; the watch reconnects, and meanwhile
+    every call is new (readers ask the database), so no change is missed."""
+    import psycopg
+
+    url = postgres.new_database_url()
+    with Store(url) as a, Store(url) as b:
+        client = create_app(SETTINGS, a).test_client()
+        watch = a.watch()
+        wait_for(lambda: watch.listening, "the store's watch listens")
+        assert b"Post 5 of kexue" not in client.get("/feeds/kexue.atom").data
+        database = url.rsplit("/", 1)[1]
+        with psycopg.connect(f"host=127.0.0.1 port={postgres.port} user=postgres dbname=postgres") as admin:
+            killed = admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND query LIKE 'LISTEN%%'",
+                (database,),
+            ).fetchall()
+        assert killed == [(True,)]
+        b.apply("kexue", Diff(new=(entry("kexue", 5),)), SourceStatus(T0, ok=True))  # perhaps while not listening
+        wait_for(lambda: b"Post 5 of kexue" in client.get("/feeds/kexue.atom").data, "A serves B's refresh")
+        wait_for(lambda: watch.listening, "the watch listens again")
+        b.apply("kexue", Diff(new=(entry("kexue", 6),)), SourceStatus(T0, ok=True))
+        wait_for(lambda: b"Post 6 of kexue" in client.get("/feeds/kexue.atom").data, "and hears B again")
