@@ -103,6 +103,7 @@ class FastFeeds:
         self._counter = counter
         self._max_bytes = max_bytes
         self._slots: dict[tuple[str, str], Slot] = {}
+        self._filling: dict[tuple[str, str], threading.Lock] = {}  # one filler per key at a time
         self._bytes = 0
         self._lock = threading.Lock()
         self._gzip: dict[str, bool] = {}
@@ -147,10 +148,30 @@ class FastFeeds:
     # -- slots ---------------------------------------------------------------------------------
 
     def _fill(self, key: tuple[str, str], generation: int, settings: Settings, old: Slot | None) -> Slot | None:
-        """The slot for ``key`` now, or None when Flask must answer (unknown feed, odd query)."""
+        """The slot for ``key`` now, or None when Flask must answer (unknown feed, odd query).
+
+        One thread fills a key at a time: after a change, the requests that arrive while the feed is
+        rendered again wait for that rendering instead of each rendering it too."""
         parsed = _parse(*key)
         if parsed is None:
             return None
+        filling = self._filling.get(key)
+        if filling is None:
+            filling = self._filling.setdefault(key, threading.Lock())
+        with filling:
+            current = self._slots.get(key)
+            if current is not None and current.generation == generation and current.settings is settings:
+                return current  # another thread filled it while this one waited
+            return self._render(key, parsed, generation, settings, current or old)
+
+    def _render(
+        self,
+        key: tuple[str, str],
+        parsed: tuple[str, Format, int],
+        generation: int,
+        settings: Settings,
+        old: Slot | None,
+    ) -> Slot | None:
         name, format, limit = parsed
         try:
             rendered = self._cache.feed(name, format, limit, settings)
@@ -170,6 +191,7 @@ class FastFeeds:
             while len(self._slots) > 1 and self._bytes > self._max_bytes:
                 oldest = next(iter(self._slots))
                 self._bytes -= self._slots.pop(oldest).size
+                self._filling.pop(oldest, None)
         return slot
 
     def _accepts_gzip(self, accepted: str) -> bool:

@@ -241,3 +241,27 @@ def test_the_listener_comes_back_after_its_connection_is_killed(postgres: Any) -
         wait_for(lambda: watch.listening, "the watch listens again")
         b.apply("kexue", Diff(new=(entry("kexue", 6),)), SourceStatus(T0, ok=True))
         wait_for(lambda: b"Post 6 of kexue" in client.get("/feeds/kexue.atom").data, "and hears B again")
+
+
+def test_after_a_change_concurrent_requests_render_the_feed_once(app: Flask, store: Store) -> None:
+    import threading
+
+    cache = app.config["FEEDSVC_FEED_CACHE"]
+    app.test_client().get("/feeds/kexue.atom")
+    renders = cache.renders
+    add(store, "kexue", entry("kexue", 98))
+    start = threading.Barrier(8)
+    bodies: list[bytes] = []
+
+    def reader() -> None:
+        client = app.test_client()
+        start.wait()
+        bodies.append(client.get("/feeds/kexue.atom").data)
+
+    threads = [threading.Thread(target=reader) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert cache.renders == renders + 1
+    assert len(set(bodies)) == 1 and b"Post 98 of kexue" in bodies[0]
