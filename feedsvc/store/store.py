@@ -393,32 +393,47 @@ def _ensure_source(conn: Connection, source: str) -> None:
 
 
 def _record_status(conn: Connection, source: str, status: SourceStatus) -> None:
-    values: dict[str, Any] = {"last_attempt": status.attempted_at}
+    params: dict[str, Any] = {"b_name": source, "last_attempt": status.attempted_at}
     if status.ok:
-        values |= {"last_success": status.attempted_at, "last_error": None, "consecutive_failures": 0}
+        params |= {"last_success": status.attempted_at, "last_error": None, "consecutive_failures": 0}
         if status.posts_on_page is not None:
-            values["posts_on_page"] = status.posts_on_page
+            params["posts_on_page"] = status.posts_on_page
         if status.validators is not None:
-            values |= {"etag": status.validators.etag, "last_modified": status.validators.last_modified}
+            params |= {"etag": status.validators.etag, "last_modified": status.validators.last_modified}
     else:
-        values |= {
-            "last_error": status.error or "refresh failed",
-            "consecutive_failures": sources.c.consecutive_failures + 1,
-        }
-    conn.execute(update(sources).where(sources.c.name == source).values(values))
+        params["last_error"] = status.error or "refresh failed"
+    conn.execute(_status_update(tuple(params)), params)
+
+
+_STATUS_UPDATES: dict[tuple[str, ...], Any] = {}  # by the columns set: at most five shapes, each built once
+
+
+def _status_update(columns: tuple[str, ...]) -> Any:
+    statement = _STATUS_UPDATES.get(columns)
+    if statement is None:
+        values: dict[str, Any] = {name: bindparam(name) for name in columns if name != "b_name"}
+        if "last_success" not in columns:  # a failure counts up
+            values["consecutive_failures"] = sources.c.consecutive_failures + 1
+        statement = update(sources).where(sources.c.name == bindparam("b_name")).values(values)
+        _STATUS_UPDATES[columns] = statement
+    return statement
 
 
 def _record_health(conn: Connection, source: str, status: SourceStatus) -> None:
     """The site's Retry-After, and the posts-on-page count of any page read (guarded ones too)."""
-    row = conn.execute(select(source_health).where(source_health.c.name == source)).one_or_none()
+    row = conn.execute(_HEALTH_ROW, {"name": source}).one_or_none()
+    if row is not None and status.posts_on_page is None and row.retry_after_until == status.retry_after:
+        return  # nothing to record (a 304, or a failure without Retry-After, as before)
     recent: list[int] = [] if row is None else json.loads(row.recent_posts)
     if status.posts_on_page is not None:
         recent = [*recent, status.posts_on_page][-RECENT_POSTS_KEPT:]
-    values = {"retry_after_until": status.retry_after, "recent_posts": json.dumps(recent)}
-    if row is None:
-        conn.execute(insert(source_health).values(name=source, **values))
-    else:
-        conn.execute(update(source_health).where(source_health.c.name == source).values(values))
+    params = {"b_name": source, "b_retry": status.retry_after, "b_recent": json.dumps(recent)}
+    conn.execute(_INSERT_HEALTH if row is None else _UPDATE_HEALTH, params)
+
+
+_HEALTH_VALUES = {"retry_after_until": bindparam("b_retry"), "recent_posts": bindparam("b_recent")}
+_INSERT_HEALTH = insert(source_health).values(name=bindparam("b_name"), **_HEALTH_VALUES)
+_UPDATE_HEALTH = update(source_health).where(source_health.c.name == bindparam("b_name")).values(_HEALTH_VALUES)
 
 
 def _write_entries(conn: Connection, source: str, given: Iterable[Entry]) -> int:
