@@ -301,14 +301,12 @@ class Store:
         with self._write("claim", source) as conn:
             if callable(now):
                 now = now()
-            conditions = [
-                sources.c.name == source,
-                or_(sources.c.lease_owner.is_(None), sources.c.lease_until < now, sources.c.lease_owner == owner),
-            ]
-            if due_if_not_since is not None:
-                conditions.append(or_(sources.c.last_attempt.is_(None), sources.c.last_attempt <= due_if_not_since))
+            params = {"b_name": source, "b_owner": owner, "b_now": now, "b_until": now + lease}
             _ensure_source(conn, source)
-            result = conn.execute(update(sources).where(*conditions).values(lease_owner=owner, lease_until=now + lease))
+            if due_if_not_since is None:
+                result = conn.execute(_CLAIM, params)
+            else:
+                result = conn.execute(_CLAIM_IF_DUE, params | {"b_due": due_if_not_since})
             return result.rowcount == 1
 
     def set_icon(self, source: str, icon: str | None) -> bool:
@@ -356,6 +354,19 @@ _VERSION = select(sources.c.version).where(sources.c.name == bindparam("name"))
 _STATE_ROW = select(sources).where(sources.c.name == bindparam("name"))
 _HEALTH_ROW = select(source_health).where(source_health.c.name == bindparam("name"))
 _ICON = select(sources.c.icon).where(sources.c.name == bindparam("name"))
+_CLAIM = (
+    update(sources)
+    .where(
+        sources.c.name == bindparam("b_name"),
+        or_(
+            sources.c.lease_owner.is_(None),
+            sources.c.lease_until < bindparam("b_now"),
+            sources.c.lease_owner == bindparam("b_owner"),
+        ),
+    )
+    .values(lease_owner=bindparam("b_owner"), lease_until=bindparam("b_until"))
+)
+_CLAIM_IF_DUE = _CLAIM.where(or_(sources.c.last_attempt.is_(None), sources.c.last_attempt <= bindparam("b_due")))
 _RELEASE = (
     update(sources)
     .where(sources.c.name == bindparam("b_name"), sources.c.lease_owner == bindparam("b_owner"))
