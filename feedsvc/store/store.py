@@ -313,11 +313,7 @@ class Store:
         """Remember the source's icon URL; a change bumps the version (the feeds show it). True if changed."""
         with self._write("set_icon", source) as conn:
             _ensure_source(conn, source)
-            result = conn.execute(
-                update(sources)
-                .where(sources.c.name == source, sources.c.icon.is_distinct_from(icon))
-                .values(icon=icon, version=sources.c.version + 1)
-            )
+            result = conn.execute(_SET_ICON, {"b_name": source, "b_icon": icon})
             if result.rowcount == 1 and self._notify:
                 conn.execute(_NOTIFY, {"source": source})
         if result.rowcount == 1:
@@ -354,6 +350,11 @@ _VERSION = select(sources.c.version).where(sources.c.name == bindparam("name"))
 _STATE_ROW = select(sources).where(sources.c.name == bindparam("name"))
 _HEALTH_ROW = select(source_health).where(source_health.c.name == bindparam("name"))
 _ICON = select(sources.c.icon).where(sources.c.name == bindparam("name"))
+_SET_ICON = (
+    update(sources)
+    .where(sources.c.name == bindparam("b_name"), sources.c.icon.is_distinct_from(bindparam("b_icon")))
+    .values(icon=bindparam("b_icon"), version=sources.c.version + 1)
+)
 _CLAIM = (
     update(sources)
     .where(
@@ -496,19 +497,30 @@ def _store_listing(conn: Connection, source: str, listing: Listing) -> None:
     )
     surplus = conn.scalars(_SURPLUS_LISTINGS, {"source": source}).all()
     for chunk in _chunks(surplus):
-        conn.execute(delete(listings).where(listings.c.id.in_(chunk)))
+        conn.execute(_DELETE_LISTINGS, {"ids": list(chunk)})
 
 
 def _prune(conn: Connection, source: str, keep: int, pruned_at: datetime) -> int:
     """Delete all but the newest ``keep`` entries, leaving tombstones; return how many went."""
     oldest = conn.scalars(_BEYOND_KEEP, {"source": source, "keep": keep}).all()
     for chunk in _chunks(oldest):
-        conn.execute(delete(entries).where(entries.c.source == source, entries.c.identity.in_(chunk)))
-        conn.execute(delete(tombstones).where(tombstones.c.source == source, tombstones.c.identity.in_(chunk)))
+        keys = {"source": source, "identities": list(chunk)}
+        conn.execute(_DELETE_ENTRIES, keys)
+        conn.execute(_DELETE_TOMBSTONES, keys)
         conn.execute(
-            insert(tombstones), [{"source": source, "identity": identity, "pruned_at": pruned_at} for identity in chunk]
+            _INSERT_TOMBSTONE, [{"source": source, "identity": identity, "pruned_at": pruned_at} for identity in chunk]
         )
     return len(oldest)
+
+
+_DELETE_LISTINGS = delete(listings).where(listings.c.id.in_(bindparam("ids", expanding=True)))
+_DELETE_ENTRIES = delete(entries).where(
+    entries.c.source == bindparam("source"), entries.c.identity.in_(bindparam("identities", expanding=True))
+)
+_DELETE_TOMBSTONES = delete(tombstones).where(
+    tombstones.c.source == bindparam("source"), tombstones.c.identity.in_(bindparam("identities", expanding=True))
+)
+_INSERT_TOMBSTONE = insert(tombstones)
 
 
 # -- rows <-> model --------------------------------------------------------------------------------
