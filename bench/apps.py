@@ -37,12 +37,9 @@ def bare_app() -> Flask:
 
 def feedsvc_app() -> Flask:
     """The feedsvc web app on the config in ``$BENCH_FEEDSVC_CONFIG`` (the scheduler is not started)."""
-    from feedsvc import config
-    from feedsvc.store import Store
-    from feedsvc.web import create_app
+    from feedsvc.service import Service
 
-    settings = config.load(os.environ["BENCH_FEEDSVC_CONFIG"])
-    return create_app(settings, Store(settings.database_url))
+    return Service.from_config(os.environ["BENCH_FEEDSVC_CONFIG"], scheduled=False).app
 
 
 def main(argv: list[str]) -> int:

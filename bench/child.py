@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from feedsvc import refresh
-from feedsvc.config import Source
-from feedsvc.refresh import schedule as scheduler
+from feedsvc.config import Settings, Source
 from feedsvc.store import Store
 
 
@@ -37,7 +36,7 @@ def cycle(db: Path, base: str, count: int) -> dict[str, float]:
     store = Store(f"sqlite:///{db}")
     now = datetime.now(UTC)
     wall, cpu = time.perf_counter(), cpu_seconds()
-    with ThreadPoolExecutor(scheduler.WORKERS) as pool:
+    with ThreadPoolExecutor(Settings().workers) as pool:
         results = list(pool.map(lambda source: refresh.run(store, source, now), sources))
     wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu
     store.close()

@@ -22,7 +22,7 @@ from bench import pages, tools
 from bench.stats import Figure, timed
 from feedsvc import differ, extract
 from feedsvc.config import Source
-from feedsvc.feeds import formats as feeds
+from feedsvc.feeds import formats
 from feedsvc.model import Diff, Known, Snapshot, SourceStatus
 from feedsvc.store import Store
 
@@ -84,8 +84,8 @@ def big_page_cost(posts: int, repeats: int) -> PageCost:
             lambda: differ.diff(Known(), extract.posts(snapshot, "byline"), seen_at=NOW, zone=zone, source="big"),
             repeats,
         ),
-        render_50=timed(lambda: feeds.atom(source, entries[:50], "http://127.0.0.1", "127.0.0.1"), repeats, inner=5),
-        render_all=timed(lambda: feeds.atom(source, entries, "http://127.0.0.1", "127.0.0.1"), repeats),
+        render_50=timed(lambda: formats.atom(source, entries[:50], "http://127.0.0.1", "127.0.0.1"), repeats, inner=5),
+        render_all=timed(lambda: formats.atom(source, entries, "http://127.0.0.1", "127.0.0.1"), repeats),
     )
 
 

@@ -8,20 +8,13 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from types import FrameType
 
-from apscheduler.schedulers.background import BackgroundScheduler
-
-from feedsvc import __version__, config, refresh
+from feedsvc import __version__, config, logs, refresh
 from feedsvc.errors import FeedsvcError
-from feedsvc.feeds import publish, static
-from feedsvc.refresh import recovery
-from feedsvc.refresh import schedule as scheduler
-from feedsvc.refresh.reload import Reloader
-from feedsvc.refresh.runner import Refresher
-from feedsvc.store import Store
+from feedsvc.service import Service, reload_on_sighup, stop_or_exit
 
 DEFAULT_CONFIG = "config/feedsvc.toml"
 log = logging.getLogger("feedsvc")
@@ -29,12 +22,7 @@ log = logging.getLogger("feedsvc")
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("FEEDSVC_LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)  # retries: the refresh line tells
+    logs.configure()
     try:
         settings = config.load(args.config) if args.needs_config else None
         return int(args.command(settings, args))
@@ -81,50 +69,44 @@ def _serve(settings: config.Settings, args: argparse.Namespace) -> int:
         return _serve_granian(settings, args)
     from waitress import create_server
 
-    from feedsvc.web import create_app
-
-    store = Store(settings.database_url)
-    recovery.release_dead_leases(store, refresh.OWNER)
-    static.write(settings, store, [s.name for s in settings.sources])  # when publish_dir is set
-    refresher = Refresher(settings, store)
-    app = create_app(settings, store, refresher)
-    jobs = None if args.no_scheduler else scheduler.build(settings, store, refresher=refresher)
-    reloader = Reloader(args.config, refresher, jobs, on_swap=lambda new: app.config.update(FEEDSVC_SETTINGS=new))
-    app.config.update(FEEDSVC_SCHEDULER=jobs, FEEDSVC_RELOADER=reloader)
-    server = create_server(app, host=settings.bind_host, port=settings.bind_port, threads=settings.threads)
+    service = Service(settings, config_path=args.config, scheduled=not args.no_scheduler)
+    server = create_server(service.app, host=settings.bind_host, port=settings.bind_port, threads=settings.threads)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise SystemExit(0)  # waitress's loop catches it and shuts its workers down
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGHUP, _reload_on(reloader))
-    if jobs is not None:
-        jobs.start()
+    signal.signal(signal.SIGHUP, reload_on_sighup(service))
+    service.start()
     log.info(
         "serving %d source(s) on http://%s:%s (database %s)%s",
         len(settings.sources),
         settings.bind_host,
         server.effective_port,  # type: ignore[union-attr]
         settings.database_url.split("://", 1)[0],
-        "" if jobs is not None else ", web only (--no-scheduler)",
+        "" if service.jobs is not None else ", web only (--no-scheduler)",
     )
     try:
         server.run()
     finally:
-        _stop_refreshing(jobs, refresher)
-        store.close()
-        log.info("stopped")
+        stop_or_exit(service)
     return 0
+
+
+def _serve_granian(settings: config.Settings, args: argparse.Namespace) -> int:
+    """granian serves from a worker process, which builds and runs its own ``Service`` from the same
+    config file: this process only supervises it (and forwards SIGHUP to it)."""
+    from feedsvc import granian_server
+
+    host, port = settings.bind_host, settings.bind_port
+    log.info("serving %d source(s) with granian on %s:%s", len(settings.sources), host, port)
+    return granian_server.serve(settings, args.config, scheduled=not args.no_scheduler)
 
 
 def _worker(settings: config.Settings, args: argparse.Namespace) -> int:
     """The scheduler alone: refreshes due sources (shared with other instances) until SIGTERM or Ctrl-C."""
-    store = Store(settings.database_url)
-    recovery.release_dead_leases(store, refresh.OWNER)
-    refresher = Refresher(settings, store)
-    jobs = scheduler.build(settings, store, refresher=refresher)
-    reloader = Reloader(args.config, refresher, jobs)
+    service = Service(settings, config_path=args.config)
     stopping = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -132,8 +114,8 @@ def _worker(settings: config.Settings, args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGHUP, _reload_on(reloader))
-    jobs.start()
+    signal.signal(signal.SIGHUP, reload_on_sighup(service))
+    service.start()
     log.info(
         "worker refreshing %d source(s) as %s (database %s)",
         len(settings.sources),
@@ -144,53 +126,8 @@ def _worker(settings: config.Settings, args: argparse.Namespace) -> int:
         while not stopping.wait(1.0):
             pass
     finally:
-        _stop_refreshing(jobs, refresher)
-        store.close()
-        log.info("stopped")
+        stop_or_exit(service)
     return 0
-
-
-def _serve_granian(settings: config.Settings, args: argparse.Namespace) -> int:
-    from feedsvc.web import granian_server
-
-    store = Store(settings.database_url)  # the scheduler's; granian's worker opens its own
-    jobs = scheduler.build(settings, store)
-    jobs.start()
-    sources, host, port = len(settings.sources), settings.bind_host, settings.bind_port
-    log.info("serving %d source(s) with granian on %s:%s", sources, host, port)
-    try:
-        granian_server.serve(settings, args.config)
-    finally:
-        log.info("stopping: waiting for running refreshes")
-        jobs.shutdown(wait=True)
-        store.close()
-        log.info("stopped")
-    return 0
-
-
-def _reload_on(reloader: Reloader) -> Callable[[int, FrameType | None], None]:
-    """The SIGHUP handler: read the config again; a bad file is logged and changes nothing."""
-
-    def reload(signum: int, frame: FrameType | None) -> None:
-        try:
-            reloader.reload()
-        except FeedsvcError as exc:
-            log.error("SIGHUP: config not reloaded: %s", exc)
-
-    return reload
-
-
-def _stop_refreshing(jobs: BackgroundScheduler | None, refresher: Refresher) -> None:
-    """Stop scheduling; let running refreshes finish within ``shutdown_grace``, else exit 1 at once."""
-    grace = refresher.settings.shutdown_grace.total_seconds()
-    log.info("stopping: waiting up to %g s for running refreshes", grace)
-    if jobs is not None:
-        jobs.shutdown(wait=False)
-    if not refresher.wait_idle(grace):
-        # a refresh that would not end: its transaction rolls back, its lease is freed at the next start
-        log.error("stopped with refreshes still running: %s", ", ".join(refresher.running()))
-        logging.shutdown()
-        os._exit(1)
 
 
 def _refresh(settings: config.Settings, args: argparse.Namespace) -> int:
@@ -198,14 +135,13 @@ def _refresh(settings: config.Settings, args: argparse.Namespace) -> int:
     if unknown:
         print(f"feedsvc: unknown source(s): {', '.join(unknown)}", file=sys.stderr)
         return 2
-    store = Store(settings.database_url)
-    notify = publish.after_refresh(settings, store)
+    service = Service(settings, scheduled=False)
     failed = 0
     try:
         for source in settings.sources:
             if args.source and source.name not in args.source:
                 continue
-            result = refresh.run(store, source, datetime.now(UTC), notify=notify)
+            result = service.runner.refresh_now(source)
             if result.ok:
                 what = "not modified" if result.not_modified else f"{result.new} new, {result.changed} updated"
                 print(f"{source.name}: {what}, {result.seen} on the page")
@@ -213,7 +149,7 @@ def _refresh(settings: config.Settings, args: argparse.Namespace) -> int:
                 failed += 1
                 print(f"{source.name}: failed: {result.error}")
     finally:
-        store.close()
+        service.stop()
     return 1 if failed else 0
 
 

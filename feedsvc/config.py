@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -87,6 +88,33 @@ class Settings:
     @property
     def tag_authority(self) -> str:
         return urlsplit(self.base_url).hostname or "localhost"
+
+
+DEFAULTS = Settings()  # every service setting's default, stated once: in the dataclass above
+
+
+class Current:
+    """The settings in force, shared by every part of one service; a reload swaps them.
+
+    One reference assignment: a reader sees the old settings or the new, never a mix. Parts that
+    keep something derived from the settings (the host gap) are told through ``on_swap``.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._listeners: list[Callable[[Settings], None]] = []
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    def swap(self, settings: Settings) -> None:
+        self._settings = settings
+        for listener in self._listeners:
+            listener(settings)
+
+    def on_swap(self, listener: Callable[[Settings], None]) -> None:
+        self._listeners.append(listener)
 
 
 def load(path: str | os.PathLike[str], environ: dict[str, str] | None = None) -> Settings:
@@ -177,17 +205,12 @@ SERVICE_KEYS = (
 
 def _service_extra(service: dict[str, Any]) -> dict[str, Any]:
     """The scheduling and politeness settings of [service]."""
-    workers = _get(service, "service.workers", int, 4)
+    workers = _get(service, "service.workers", int, DEFAULTS.workers)
     if not 1 <= workers <= 64:
         raise ConfigError(f"service.workers: expected 1..64, got {workers}")
     durations = {
-        key: _duration(_get(service, f"service.{key}", str, default), f"service.{key}", allow_zero=True)
-        for key, default in (
-            ("host_gap", "1s"),
-            ("max_backoff", "6h"),
-            ("manual_refresh_gap", "10s"),
-            ("shutdown_grace", "30s"),
-        )
+        key: _duration(_get(service, f"service.{key}", str, _format(getattr(DEFAULTS, key))), f"service.{key}", True)
+        for key in ("host_gap", "max_backoff", "manual_refresh_gap", "shutdown_grace")
     }
     if durations["max_backoff"] < timedelta(minutes=1):
         raise ConfigError(f"service.max_backoff: at least 1m, got {durations['max_backoff']}")

@@ -47,7 +47,7 @@ class Metrics:
 
     def observe(self, result: RefreshResult, seconds: float | None = None) -> None:
         """Count one refresh outcome; ``seconds`` when it ran."""
-        self.refreshes.labels(result.source, result.outcome).inc()
+        self.refreshes.labels(result.source, result.label).inc()
         if seconds is not None:
             self.refresh_duration.labels(result.source).observe(seconds)
 

@@ -160,6 +160,8 @@ class SourceStatus:
     posts_on_page: int | None = None
     validators: Validators | None = None  # new validators after a successful fetch
     retry_after: datetime | None = None  # the site asked (Retry-After) not to be polled before this
+    icon: str | None = None  # the icon the page names, when ``read_icon``
+    read_icon: bool = False  # the page was HTML: ``icon`` replaces the stored one (None clears it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,34 +181,49 @@ class SourceState:
     recent_posts: tuple[int, ...] = ()  # posts on the latest pages read, oldest first
 
 
+class Outcome(StrEnum):
+    """What one refresh call came to: exactly one of these."""
+
+    OK = "ok"  # the page was read; ``new`` and ``changed`` say what it added
+    NOT_MODIFIED = "not-modified"  # the site answered 304: nothing to read
+    FAILED = "failed"  # nothing stored; ``error`` says why, ``error_kind`` names the kind
+    BUSY = "busy"  # another refresh of this source holds the lease: nothing done
+    DEFERRED = "deferred"  # backing off after failures until ``deferred_until``: nothing fetched
+    NOT_DUE = "not-due"  # a scheduled check found the source refreshed within its interval
+
+
 @dataclass(frozen=True, slots=True)
 class RefreshResult:
-    """What one refresh did; ``error`` is set when it failed and nothing was stored."""
+    """What one refresh did: one ``outcome``; ``error`` is set when nothing could be stored."""
 
     source: str
+    outcome: Outcome = Outcome.OK
     new: int = 0
     changed: int = 0
     seen: int = 0
-    not_modified: bool = False
-    busy: bool = False  # another refresh of this source holds the lease; nothing was done
     error: str | None = None
     error_kind: str | None = None  # "timeout", "http", "too-large", "layout-change", ... when it failed
-    deferred_until: datetime | None = None  # set when the source is backing off: nothing was fetched
-    not_due: bool = False  # a scheduled check found the source refreshed within its interval: nothing done
+    deferred_until: datetime | None = None  # with DEFERRED: when the backoff ends
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
     @property
-    def outcome(self) -> str:
-        """One word for logs and metrics: ok, not-modified, deferred, busy, or the kind of error."""
-        if self.busy:
-            return "busy"
-        if self.deferred_until is not None:
-            return "deferred"
-        if self.not_due:
-            return "not-due"
-        if self.error is not None:
+    def not_modified(self) -> bool:
+        return self.outcome is Outcome.NOT_MODIFIED
+
+    @property
+    def busy(self) -> bool:
+        return self.outcome is Outcome.BUSY
+
+    @property
+    def not_due(self) -> bool:
+        return self.outcome is Outcome.NOT_DUE
+
+    @property
+    def label(self) -> str:
+        """One word for logs and metrics: the outcome, or for a failure the kind of error."""
+        if self.outcome is Outcome.FAILED:
             return self.error_kind or "error"
-        return "not-modified" if self.not_modified else "ok"
+        return self.outcome.value

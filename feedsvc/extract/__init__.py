@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from feedsvc.errors import ExtractError
-from feedsvc.extract import byline, day_month, h_entry, html_blocks, json_ld
+from feedsvc.extract import byline, day_month, h_entry, html_blocks, icon, json_ld
 from feedsvc.extract import selectors as selector_layout
 from feedsvc.extract.lines import Line
 from feedsvc.extract.page import Page
@@ -53,6 +53,8 @@ class Extraction:
     posts: list[Post]
     layout: str
     feed_url: str | None = None  # the page's own <link rel=alternate> feed, when it has one
+    icon: str | None = None  # the site's icon or logo, as an HTML page names it (icon.py)
+    is_html: bool = False  # the page was HTML: ``icon`` is what it names (None: it names none)
 
 
 def posts(
@@ -76,7 +78,7 @@ def extract(
         name, found = layout, LAYOUTS[layout](page)
     if not found:
         raise ExtractError(f"no posts found: page does not match the {name} layout")
-    return Extraction(found, name, feed_url)
+    return Extraction(found, name, feed_url, icon.find(page), page.is_html)
 
 
 def _auto(page: Page) -> tuple[str, list[Post]]:

@@ -1,64 +1,60 @@
-"""The site's icon or logo, as a page names it. Pure: no I/O.
+"""The site's icon or logo, as a page names it. Pure: no I/O; reads the page extraction parsed.
 
-    find(html, page_url) -> absolute http(s) URL | None
+    find(page) -> absolute http(s) URL | None
 
 Preference: ``apple-touch-icon`` (square and large, what readers show best), then
 ``<link rel="icon">`` / ``shortcut icon`` (the largest ``sizes`` first), then ``og:image``.
-Relative URLs are resolved against the page (and its ``<base href>``); anything that is not
-http(s) afterwards (``javascript:``, ``data:``, a local file) is ignored.
+Relative URLs are resolved against the page (and its ``<base href>``) as post links are; anything
+that is not http(s) afterwards (``javascript:``, ``data:``, a local file) is ignored.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
-from lxml import etree, html
+from feedsvc.extract.page import Page
 
 MAX_URL = 2048
+_TOUCH = {"apple-touch-icon", "apple-touch-icon-precomposed"}
+_OG_IMAGE = ("og:image", "og:image:url")
 
 
-def find(page: str, page_url: str) -> str | None:
-    """The best icon URL ``page`` names, absolute, or None."""
-    try:
-        root = html.document_fromstring(page, parser=html.HTMLParser(no_network=True, recover=True))
-    except (etree.ParserError, ValueError):
+def find(page: Page) -> str | None:
+    """The best icon URL the HTML ``page`` names, absolute, or None."""
+    if not page.is_html:
         return None
-    base = urljoin(page_url, _first(root.xpath("//base/@href")) or "")
     touch: list[str] = []
     icons: list[tuple[int, str]] = []
-    for link in root.iter("link"):
-        rels = {r.lower() for r in (link.get("rel") or "").split()}
-        href = (link.get("href") or "").strip()
+    for link in page.tree.css("link[rel][href]"):
+        rels = {rel.lower() for rel in (link.attributes.get("rel") or "").split()}
+        href = (link.attributes.get("href") or "").strip()
         if not href:
             continue
-        if rels & {"apple-touch-icon", "apple-touch-icon-precomposed"}:
+        if rels & _TOUCH:
             touch.append(href)
         elif "icon" in rels:
-            icons.append((_size(link.get("sizes") or ""), href))
+            icons.append((_size(link.attributes.get("sizes") or ""), href))
     og = [
-        (meta.get("content") or "").strip()
-        for meta in root.iter("meta")
-        if (meta.get("property") or meta.get("name") or "").lower() in ("og:image", "og:image:url")
+        (meta.attributes.get("content") or "").strip()
+        for meta in page.tree.css("meta[content]")
+        if (meta.attributes.get("property") or meta.attributes.get("name") or "").lower() in _OG_IMAGE
     ]
-    candidates = [*touch, *(href for _, href in sorted(icons, key=lambda i: -i[0])), *og]
+    candidates = [*touch, *(href for _, href in sorted(icons, key=lambda icon: -icon[0])), *og]
     for href in candidates:
-        url = _absolute(base, href)
-        if url is not None:
+        url = page.link(href)
+        if url is not None and _usable(url):
             return url
     return None
 
 
-def _absolute(base: str, href: str) -> str | None:
+def _usable(url: str) -> bool:
     try:
-        url = urljoin(base, href)
         parts = urlsplit(url)
     except ValueError:
-        return None
+        return False
     if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > MAX_URL:
-        return None
-    if any(ch.isspace() or ord(ch) < 32 for ch in url):
-        return None
-    return url
+        return False
+    return not any(ch.isspace() or ord(ch) < 32 for ch in url)
 
 
 def _size(sizes: str) -> int:
@@ -71,7 +67,3 @@ def _size(sizes: str) -> int:
         if width.isdigit() and height.isdigit():
             best = max(best, int(width), int(height))
     return best
-
-
-def _first(values: list[str]) -> str | None:
-    return str(values[0]).strip() if values else None

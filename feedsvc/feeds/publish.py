@@ -1,33 +1,33 @@
 """What follows a refresh that changed a feed: static files rewritten, the WebSub hub pinged.
 
-    after_refresh(settings, store) -> Notify | None     None when neither is configured
+    notifier(current, store) -> Notify      what the service hands the runner as its ``notify``
 
 ``refresh.run`` calls the hook after the refresh's transaction, only when entries were added
-or changed. Every failure is logged and swallowed: the refresh already succeeded.
+or changed; it reads the settings in force at that moment, so a reload that sets or clears
+``publish_dir`` or ``hub`` applies at once. Every failure is logged and swallowed: the refresh
+already succeeded.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from feedsvc.config import Settings, Source
+from feedsvc.config import Current, Settings, Source
 from feedsvc.errors import FeedsvcError
-from feedsvc.feeds import formats as feeds
-from feedsvc.feeds import static, websub
+from feedsvc.feeds import formats, static, websub
 from feedsvc.feeds.render import Format
 from feedsvc.model import RefreshResult
-from feedsvc.refresh import Notify
 from feedsvc.store import Store
 
 log = logging.getLogger("feedsvc.feeds.publish")
 
 
-def after_refresh(settings: Settings, store: Store) -> Notify | None:
-    """The hook for ``refresh.run(..., notify=)``, or None when there is nothing to publish to."""
-    if settings.hub is None and settings.publish_dir is None:
-        return None
+def notifier(current: Current, store: Store) -> Callable[[Source, RefreshResult], None]:
+    """The hook the runner calls after a refresh that changed ``source``'s entries."""
 
     def notify(source: Source, result: RefreshResult) -> None:
+        settings = current.settings
         if not (result.new or result.changed):
             return
         if settings.publish_dir is not None:
@@ -44,5 +44,5 @@ def after_refresh(settings: Settings, store: Store) -> Notify | None:
 
 def topics(settings: Settings, source: Source) -> list[str]:
     """The feed URLs whose content a change to ``source`` changes."""
-    urls = [feeds.feed_url(settings.base_url, source.name, format.value) for format in Format]
-    return [*urls, feeds.feed_url(settings.base_url, feeds.ALL, Format.ATOM.value)]
+    urls = [formats.feed_url(settings.base_url, source.name, format.value) for format in Format]
+    return [*urls, formats.feed_url(settings.base_url, formats.ALL, Format.ATOM.value)]

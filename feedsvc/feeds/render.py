@@ -16,8 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from feedsvc.config import Settings, Source
-from feedsvc.feeds import formats as feeds
-from feedsvc.feeds import jsonfeed
+from feedsvc.feeds import formats, jsonfeed
 from feedsvc.model import Entry
 from feedsvc.store import Store
 
@@ -59,11 +58,11 @@ class UnknownFeed(LookupError):
 
 def render(settings: Settings, store: Store, name: str, format: Format, limit: int = DEFAULT_LIMIT) -> Rendered:
     """The feed ``name`` in ``format`` with its newest ``limit`` entries."""
-    if name == feeds.ALL:
+    if name == formats.ALL:
         if format is not Format.ATOM:
-            raise UnknownFeed(f"the combined feed is Atom only: /feeds/{feeds.ALL}.atom")
+            raise UnknownFeed(f"the combined feed is Atom only: /feeds/{formats.ALL}.atom")
         items = newest_of_all(settings, store, limit)
-        body = feeds.combined(items, settings.base_url, settings.tag_authority, hub=settings.hub)
+        body = formats.combined(items, settings.base_url, settings.tag_authority, hub=settings.hub)
         entries = [entry for _, entry in items]
         max_age = min((_max_age(s) for s in settings.sources), default=MAX_AGE_CAP // 2)
     else:
@@ -72,9 +71,9 @@ def render(settings: Settings, store: Store, name: str, format: Format, limit: i
         icon = store.icon(name)  # not store.state(): that also counts the source's entries
         args = (source, entries, settings.base_url, settings.tag_authority)
         if format is Format.ATOM:
-            body = feeds.atom(*args, icon=icon, hub=settings.hub)
+            body = formats.atom(*args, icon=icon, hub=settings.hub)
         elif format is Format.RSS:
-            body = feeds.rss(*args, icon=icon, hub=settings.hub)
+            body = formats.rss(*args, icon=icon, hub=settings.hub)
         else:
             body = jsonfeed.json_feed(*args, icon=icon, hub=settings.hub)
         max_age = _max_age(source)
@@ -89,7 +88,7 @@ def render(settings: Settings, store: Store, name: str, format: Format, limit: i
 
 def version(settings: Settings, store: Store, name: str) -> tuple[int, ...]:
     """A cheap key (one query) that changes whenever the feed ``name`` would render differently."""
-    if name == feeds.ALL:
+    if name == formats.ALL:
         names = [s.name for s in settings.sources]
         return tuple(store.versions(names).values())
     _source(settings, name)

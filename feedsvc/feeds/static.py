@@ -17,8 +17,7 @@ from pathlib import Path
 
 from feedsvc.config import Settings
 from feedsvc.errors import PublishError
-from feedsvc.feeds import formats as feeds
-from feedsvc.feeds import render
+from feedsvc.feeds import formats, render
 from feedsvc.feeds.render import Format
 from feedsvc.store import Store
 
@@ -39,7 +38,7 @@ def write(settings: Settings, store: Store, names: Iterable[str]) -> list[Path]:
     written: list[Path] = []
     targets = [(name, format) for name in names for format in Format]
     if settings.sources:
-        targets.append((feeds.ALL, Format.ATOM))
+        targets.append((formats.ALL, Format.ATOM))
     with _WRITING:
         for name, format in targets:
             rendered = render.render(settings, store, name, format)

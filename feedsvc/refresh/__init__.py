@@ -3,7 +3,7 @@
     store.claim -> fetch.get -> extract.posts -> guard.problem -> differ.diff -> store.apply
     (the claim is renewed by ``leases.kept`` until the refresh ends, then released)
 
-Called by the scheduler (through the ``Refresher``), the refresh endpoint and ``feedsvc refresh``
+Called through the ``Runner`` by the scheduler, the refresh endpoint and ``feedsvc refresh``
 alike. Failures become data (``RefreshResult.error`` and the source's status); nothing raises.
 """
 
@@ -16,13 +16,13 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from feedsvc import differ, extract, fetch
 from feedsvc.config import Source
 from feedsvc.errors import FeedsvcError, LayoutChanged, StoreError
-from feedsvc.extract import icon
-from feedsvc.model import Diff, RefreshResult, SourceStatus, Validators
+from feedsvc.model import Diff, Outcome, RefreshResult, SourceStatus, Validators
 from feedsvc.refresh import backoff, guard, leases
 from feedsvc.refresh.politeness import HostGate
 from feedsvc.store import Store
@@ -34,98 +34,98 @@ OWNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 _runs = itertools.count(1)
 
 Notify = Callable[["Source", RefreshResult], None]
-"""Called after a refresh that added or changed entries, still under the lease (publish.after_refresh)."""
+"""Told of a refresh that added or changed entries, still under the lease (static files, WebSub)."""
 
 Observer = Callable[[RefreshResult, float], None]
 """Told of every refresh that ran, with its duration in seconds (metrics)."""
 
+Clock = Callable[[], datetime]
 
-def run(
-    store: Store,
-    source: Source,
-    now: datetime,
-    owner: str | None = None,
-    *,
-    scheduled: bool = False,
-    gate: HostGate | None = None,
-    max_backoff: timedelta = backoff.DEFAULT_CAP,
-    observe: Observer | None = None,
-    notify: Notify | None = None,
-    clock: Callable[[], datetime] | None = None,
-) -> RefreshResult:
-    """Refresh ``source`` once, as of ``now``; never raises for a bad page or a dead site.
 
-    A manual run (``scheduled=False``) refreshes now unless another run holds the source (busy).
-    A scheduled run refreshes only when the source is due: not backing off after failures
-    (``deferred_until``) and attempted by no instance sharing the database within its interval
-    (``not_due``), so however many instances there are, each source is refreshed once per
-    interval in total. ``notify`` runs when entries were added or changed, under the lease.
-    With a ``clock``, the refresh is dated when the request goes out, not when it was asked for
-    (the claim may wait for the database, the request for the host gap): the next instance then
-    counts the interval from the fetch.
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """How one refresh is run: by whom, and what it keeps to and tells.
+
+    ``scheduled``: the scheduler's run, which refreshes only a due source (see ``due``); a manual
+    run refreshes now unless another run holds the source (busy).
     """
-    owner = owner or f"{OWNER}:{next(_runs)}"  # two runs in one process exclude each other too
+
+    scheduled: bool = False
+    owner: str | None = None  # the lease owner; by default one of its own in this process
+    gate: HostGate | None = None  # the per-host gap between requests
+    max_backoff: timedelta = backoff.DEFAULT_CAP
+    observe: Observer | None = None
+    notify: Notify | None = None
+
+
+MANUAL = Policy()
+
+
+def run(store: Store, source: Source, now: datetime | Clock, policy: Policy = MANUAL) -> RefreshResult:
+    """Refresh ``source`` once; never raises for a bad page or a dead site.
+
+    ``now`` is a fixed time (tools, tests) or a clock: with a clock the refresh is dated when the
+    request goes out, after waiting for the database and the host gap, so the next instance
+    counts the interval from the fetch. ``policy.notify`` runs when entries were added or
+    changed, under the lease.
+    """
+    clock: Clock = now if callable(now) else (lambda: now)
+    owner = policy.owner or f"{OWNER}:{next(_runs)}"  # two runs in one process exclude each other too
+    started_at = clock()
     due_if_not_since = None
-    if scheduled:
+    if policy.scheduled:
         try:
-            allowed = backoff.next_allowed(store.state(source.name, count_entries=False), source.interval, max_backoff)
+            allowed = backoff.next_allowed(
+                store.state(source.name, count_entries=False), source.interval, policy.max_backoff
+            )
         except StoreError as exc:
             log.warning("cannot check whether %s is due: %s", source.name, exc)
-            return RefreshResult(source.name, not_due=True)
-        if allowed is not None and now < allowed:
+            return RefreshResult(source.name, Outcome.NOT_DUE)
+        if allowed is not None and started_at < allowed:
             log.debug("refresh source=%s outcome=deferred until=%s", source.name, allowed.isoformat())
-            return RefreshResult(source.name, deferred_until=allowed)
-        due_if_not_since = now - source.interval
+            return RefreshResult(source.name, Outcome.DEFERRED, deferred_until=allowed)
+        due_if_not_since = started_at - source.interval
     try:
-        claimed = store.claim(source.name, owner, clock or now, source.lease_length, due_if_not_since=due_if_not_since)
+        claimed = store.claim(source.name, owner, clock, source.lease_length, due_if_not_since=due_if_not_since)
     except StoreError as exc:
         log.warning("cannot claim %s: %s", source.name, exc)
-        return RefreshResult(source.name, busy=True, error=f"the store cannot be reached: {exc}", error_kind="store")
+        error = f"the store cannot be reached: {exc}"
+        return RefreshResult(source.name, Outcome.BUSY, error=error, error_kind="store")
     if not claimed:
-        if scheduled:
-            return RefreshResult(source.name, not_due=True)
-        return RefreshResult(
-            source.name, busy=True, error="a refresh of this source is already running", error_kind="busy"
-        )
+        if policy.scheduled:
+            return RefreshResult(source.name, Outcome.NOT_DUE)
+        error = "a refresh of this source is already running"
+        return RefreshResult(source.name, Outcome.BUSY, error=error, error_kind="busy")
     started = time.perf_counter()
     try:
         with leases.kept(store, source.name, owner, source.lease_length):
-            if gate is not None and not source.is_local:
-                gate.wait(source.url)  # under the lease: the attempt is dated after the wait
-            if clock is not None:
-                now = max(now, clock())
-            result = _refresh(store, source, now)
-            if notify is not None and (result.new or result.changed):
-                _notify(notify, source, result)
+            if policy.gate is not None and not source.is_local:
+                policy.gate.wait(source.url)  # under the lease: the attempt is dated after the wait
+            result = _refresh(store, source, max(started_at, clock()))
+            if policy.notify is not None and (result.new or result.changed):
+                _notify(policy.notify, source, result)
     finally:
         _release(store, source.name, owner)
     duration = time.perf_counter() - started
     log.info(
         "refresh source=%s outcome=%s new=%d changed=%d seen=%d duration_ms=%.1f%s",
         source.name,
-        result.outcome,
+        result.label,
         result.new,
         result.changed,
         result.seen,
         duration * 1000,
         f" error={result.error!r}" if result.error else "",
     )
-    if observe is not None:
-        observe(result, duration)
+    if policy.observe is not None:
+        policy.observe(result, duration)
     return result
 
 
-def run_if_due(
-    store: Store,
-    source: Source,
-    now: datetime,
-    owner: str | None = None,
-    notify: Notify | None = None,
-    clock: Callable[[], datetime] | None = None,
-) -> RefreshResult | None:
-    """``run(scheduled=True)`` outside the ``Refresher`` (tools, tests): None when nothing was due."""
-    result = run(store, source, now, owner, scheduled=True, notify=notify, clock=clock)
-    return None if result.not_due or result.deferred_until is not None else result
+def run_if_due(store: Store, source: Source, now: datetime | Clock, owner: str | None = None) -> RefreshResult | None:
+    """A scheduled ``run`` outside the runner (tools, tests): None when nothing was due."""
+    result = run(store, source, now, Policy(scheduled=True, owner=owner))
+    return None if result.outcome in (Outcome.NOT_DUE, Outcome.DEFERRED) else result
 
 
 def _release(store: Store, source: str, owner: str) -> None:
@@ -141,17 +141,23 @@ def _refresh(store: Store, source: Source, now: datetime) -> RefreshResult:
         snapshot = fetch.get(source, store.validators(source.name), now)
         if snapshot is None:
             store.apply(source.name, Diff(), SourceStatus(now, ok=True), keep=source.keep)
-            return RefreshResult(source.name, not_modified=True)
-        posts = extract.posts(snapshot, source.layout, selectors=source.selectors, zone=source.zone)
-        seen = len(posts)
+            return RefreshResult(source.name, Outcome.NOT_MODIFIED)
+        extraction = extract.extract(snapshot, source.layout, selectors=source.selectors, zone=source.zone)
+        seen = len(extraction.posts)
         problem = guard.problem(seen, store.state(source.name, count_entries=False).recent_posts)
         if problem is not None:
             raise LayoutChanged(problem)
-        if snapshot.media_type == "text/html":
-            store.set_icon(source.name, icon.find(snapshot.text, snapshot.url))
-        diff = differ.diff(store.known(source.name), posts, seen_at=now, zone=source.zone, source=source.name)
+        known = store.known(source.name)
+        diff = differ.diff(known, extraction.posts, seen_at=now, zone=source.zone, source=source.name)
         validators = Validators(snapshot.etag, snapshot.last_modified)
-        status = SourceStatus(now, ok=True, posts_on_page=diff.seen, validators=validators)
+        status = SourceStatus(
+            now,
+            ok=True,
+            posts_on_page=diff.seen,
+            validators=validators,
+            icon=extraction.icon,
+            read_icon=extraction.is_html,
+        )
         store.apply(source.name, diff, status, keep=source.keep)
         return RefreshResult(source.name, new=len(diff.new), changed=len(diff.changed), seen=diff.seen)
     except FeedsvcError as exc:
@@ -184,4 +190,4 @@ def _failed(
         store.apply(source.name, Diff(), status, keep=source.keep)
     except FeedsvcError:
         log.exception("cannot record the failed refresh of %s", source.name)
-    return RefreshResult(source.name, seen=seen or 0, error=error, error_kind=kind)
+    return RefreshResult(source.name, Outcome.FAILED, seen=seen or 0, error=error, error_kind=kind)

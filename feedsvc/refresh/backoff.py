@@ -1,4 +1,7 @@
-"""Per-source failure backoff: when may a scheduled refresh next reach the site? Pure: no clock, no I/O.
+"""When may a scheduled refresh next reach the site? The due rule, in one place. Pure: no clock, no I/O.
+
+A source is due an ``interval`` after the last attempt of any instance (``next_due``; the store's
+claim re-checks this atomically across instances) and once any failure backoff is over:
 
 After ``n`` consecutive failures the next scheduled attempt waits ``interval * 2**n`` after the last
 attempt, capped at ``cap`` (but never less than the interval), and never before the site's own
@@ -12,9 +15,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from feedsvc.config import DEFAULTS
 from feedsvc.model import SourceState
 
-DEFAULT_CAP = timedelta(hours=6)
+DEFAULT_CAP = DEFAULTS.max_backoff
 
 
 def delay(failures: int, interval: timedelta, cap: timedelta = DEFAULT_CAP) -> timedelta:
@@ -36,7 +40,17 @@ def next_allowed(state: SourceState, interval: timedelta, cap: timedelta = DEFAU
     return max(candidates, default=None)
 
 
+def next_due(state: SourceState, interval: timedelta, cap: timedelta = DEFAULT_CAP) -> datetime | None:
+    """When the next scheduled refresh may run: an interval after the last attempt, and not before
+    the backoff (``next_allowed``) ends; None: now."""
+    candidates = [state.last_attempt + interval] if state.last_attempt is not None else []
+    allowed = next_allowed(state, interval, cap)
+    if allowed is not None:
+        candidates.append(allowed)
+    return max(candidates, default=None)
+
+
 def due(state: SourceState, now: datetime, interval: timedelta, cap: timedelta = DEFAULT_CAP) -> bool:
-    """True when a scheduled refresh may run at ``now``."""
+    """True when the backoff lets a scheduled refresh run at ``now``."""
     allowed = next_allowed(state, interval, cap)
     return allowed is None or now >= allowed

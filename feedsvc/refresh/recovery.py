@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from pathlib import Path
 
 from feedsvc.store import Store
 
@@ -35,6 +36,17 @@ def release_dead_leases(store: Store, me: str) -> list[str]:
 
 
 def _alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs. A zombie (dead, not yet reaped: common in containers,
+    whose first process may never reap) counts as dead, though ``kill(pid, 0)`` still reaches it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except FileNotFoundError:
+        return False
+    except OSError:
+        stat = ""
+    if stat:
+        state = stat.rpartition(")")[2].split()[:1]  # the field after the command name, which may hold spaces
+        return state not in (["Z"], ["X"])
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

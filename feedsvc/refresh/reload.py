@@ -1,7 +1,8 @@
 """Config reload without a restart (SIGHUP, ``POST /api/reload``): sources are added, changed, removed.
 
-The new file is read and validated first; a bad one changes nothing. Then one swap: the
-``Refresher`` (and the web app) get the new ``Settings``, and the scheduler's jobs are synced.
+The new file is read and validated first; a bad one changes nothing. Then one swap of
+``config.Current`` (every part reads the settings from it), then ``on_reload`` (the service
+syncs the scheduler's jobs).
 Service settings that only a restart can apply (bind, database, threads, workers) are reported.
 """
 
@@ -13,12 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from apscheduler.schedulers.base import BaseScheduler
-
 from feedsvc import config
-from feedsvc.config import Settings
-from feedsvc.refresh import schedule as scheduler
-from feedsvc.refresh.runner import Refresher
+from feedsvc.config import Current, Settings
 
 log = logging.getLogger("feedsvc.refresh.reload")
 
@@ -35,28 +32,21 @@ class Report:
 
 class Reloader:
     def __init__(
-        self,
-        path: str | Path,
-        refresher: Refresher,
-        jobs: BaseScheduler | None = None,
-        on_swap: Callable[[Settings], None] | None = None,
+        self, path: str | Path, current: Current, on_reload: Callable[[Settings], None] | None = None
     ) -> None:
         self.path = Path(path)
-        self._refresher = refresher
-        self._jobs = jobs
-        self._on_swap = on_swap
+        self._current = current
+        self._on_reload = on_reload
         self._lock = threading.Lock()
 
     def reload(self) -> Report:
         """Read the config file again and apply it; ConfigError (and no change) when it is bad."""
         with self._lock:
-            old = self._refresher.settings
+            old = self._current.settings
             new = config.load(self.path)
-            self._refresher.swap(new)
-            if self._on_swap is not None:
-                self._on_swap(new)
-            if self._jobs is not None:
-                scheduler.sync(self._jobs, self._refresher, new)
+            self._current.swap(new)
+            if self._on_reload is not None:
+                self._on_reload(new)
             report = compare(old, new)
         log.info(
             "reloaded %s: added=%s changed=%s removed=%s needs_restart=%s",

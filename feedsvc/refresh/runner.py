@@ -1,6 +1,6 @@
 """Who may refresh what, when, in this process: the one object scheduler jobs and the API go through.
 
-- Holds the current ``Settings`` (swapped atomically on reload).
+- Reads the settings in force from ``config.Current`` (a reload swaps them).
 - **One refresh per source at a time**: a call that arrives while a manual refresh of the same
   source runs in this process waits for it and shares its result; a manual call that finds a
   scheduled run waits for it and then refreshes (the scheduled run may have fetched the page
@@ -17,7 +17,6 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures import wait as wait_all
@@ -25,10 +24,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from feedsvc import fetch, refresh
-from feedsvc.config import Settings, Source
-from feedsvc.feeds import publish
+from feedsvc.config import Current, Settings, Source
 from feedsvc.metrics import Metrics
-from feedsvc.model import RefreshResult
+from feedsvc.model import Outcome, RefreshResult
 from feedsvc.refresh.politeness import HostGate
 from feedsvc.store import Store
 
@@ -43,20 +41,22 @@ class TooSoon:
     retry_after: int  # whole seconds, for the Retry-After header
 
 
-class Refresher:
+class Runner:
     def __init__(
         self,
-        settings: Settings,
+        current: Current,
         store: Store,
         metrics: Metrics | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        notify: refresh.Notify | None = None,
+        clock: refresh.Clock = lambda: datetime.now(UTC),
     ) -> None:
-        self._settings = settings
-        self._notify = publish.after_refresh(settings, store)
+        self.current = current
         self.store = store
         self.metrics = metrics or Metrics()
+        self._notify = notify
         self._clock = clock
-        self.gate = HostGate(settings.host_gap.total_seconds())
+        self.gate = HostGate(current.settings.host_gap.total_seconds())
+        current.on_swap(self._follow)
         self._lock = threading.Lock()
         self._running: dict[str, Future[RefreshResult]] = {}
         self._kinds: dict[str, bool] = {}  # source -> whether its running refresh is a scheduled one
@@ -64,27 +64,24 @@ class Refresher:
 
     @property
     def settings(self) -> Settings:
-        return self._settings
+        return self.current.settings
 
-    def swap(self, settings: Settings) -> None:
-        """Use ``settings`` from now on (one reference assignment: readers see old or new, never a mix)."""
+    def _follow(self, settings: Settings) -> None:
         self.gate.gap = settings.host_gap.total_seconds()
-        self._notify = publish.after_refresh(settings, self.store)
-        self._settings = settings
 
     def scheduled(self, name: str) -> RefreshResult | None:
         """The scheduler's run of source ``name`` (None when it is no longer configured)."""
-        source = self._settings.source(name)
+        source = self.settings.source(name)
         if source is None:
             return None
         return self._shared(source, scheduled=True)
 
     def manual(self, name: str) -> RefreshResult | TooSoon | None:
         """An operator's refresh of ``name``: no backoff, but at most one per ``manual_refresh_gap``."""
-        source = self._settings.source(name)
+        source = self.settings.source(name)
         if source is None:
             return None
-        gap = self._settings.manual_refresh_gap.total_seconds()
+        gap = self.settings.manual_refresh_gap.total_seconds()
         with self._lock:
             if name not in self._running:
                 now = time.monotonic()
@@ -94,10 +91,14 @@ class Refresher:
                 self._last_manual[name] = now
         return self._shared(source, scheduled=False)
 
+    def refresh_now(self, source: Source) -> RefreshResult:
+        """A refresh of ``source`` now, for ``feedsvc refresh``: no manual gap, but the host gap holds."""
+        return self._shared(source, scheduled=False)
+
     def manual_all(self) -> list[RefreshResult | TooSoon]:
         """A manual refresh of every source, ``workers`` at a time, in config order."""
-        names = [source.name for source in self._settings.sources]
-        with ThreadPoolExecutor(max_workers=self._settings.workers) as pool:
+        names = [source.name for source in self.settings.sources]
+        with ThreadPoolExecutor(max_workers=self.settings.workers) as pool:
             answers = list(pool.map(self.manual, names))
         return [answer for answer in answers if answer is not None]
 
@@ -128,7 +129,7 @@ class Refresher:
                     break
                 shares = scheduled or not self._kinds[source.name]
             result = self._join(source, running)
-            if shares and (scheduled or result.deferred_until is None):
+            if shares and (scheduled or result.outcome is not Outcome.DEFERRED):
                 return result
         try:
             result = self._run(source, scheduled)
@@ -147,21 +148,18 @@ class Refresher:
         try:
             return running.result(timeout=bound)
         except FutureTimeout:
-            return RefreshResult(source.name, busy=True, error="a refresh of this source is still running")
+            error = "a refresh of this source is still running"
+            return RefreshResult(source.name, Outcome.BUSY, error=error, error_kind="busy")
 
     def _run(self, source: Source, scheduled: bool) -> RefreshResult:
-        settings = self._settings
-        result = refresh.run(
-            self.store,
-            source,
-            self._clock(),
+        policy = refresh.Policy(
             scheduled=scheduled,
             gate=self.gate,
-            max_backoff=settings.max_backoff,
+            max_backoff=self.settings.max_backoff,
             observe=self.metrics.observe,
             notify=self._notify,
-            clock=self._clock,
         )
-        if result.deferred_until is not None or result.busy:
+        result = refresh.run(self.store, source, self._clock, policy)
+        if result.outcome in (Outcome.DEFERRED, Outcome.BUSY):
             self.metrics.observe(result)
         return result

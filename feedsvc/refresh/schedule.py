@@ -4,7 +4,7 @@ Each job checks its source every tenth of its interval (between 0.5 s and a minu
 it when it is due (``refresh.run(scheduled=True)``: not backing off, and attempted by no instance
 sharing the database within its interval), so instances sharing one database refresh each source
 once per interval in total, and one that dies is replaced within its lease plus one check.
-Jobs go through the ``Refresher`` (one run per source at a time, failure backoff, host gap).
+Jobs go through the ``Runner`` (one run per source at a time, failure backoff, host gap).
 A bounded pool of ``workers`` threads runs them; jitter spreads sources on the same interval;
 ``coalesce`` turns the checks missed while the machine slept into one.
 ``sync`` adds, reschedules and removes jobs when the config is reloaded.
@@ -20,35 +20,28 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from feedsvc.config import Settings, Source
-from feedsvc.refresh.runner import Refresher
-from feedsvc.store import Store
+from feedsvc.refresh.runner import Runner
 
-WORKERS = 4  # default; [service] workers
 MAX_JITTER = timedelta(minutes=5)
 MIN_CHECK = timedelta(seconds=0.5)
 MAX_CHECK = timedelta(minutes=1)
 
 
-def build(
-    settings: Settings,
-    store: Store,
-    first_run_in: timedelta = timedelta(seconds=1),
-    refresher: Refresher | None = None,
-) -> BackgroundScheduler:
+def build(runner: Runner, first_run_in: timedelta = timedelta(seconds=1)) -> BackgroundScheduler:
     """A scheduler (not started) refreshing every source on its interval, the first time soon."""
-    refresher = refresher or Refresher(settings, store)
+    settings = runner.settings
     scheduler = BackgroundScheduler(
-        executors={"default": ThreadPoolExecutor(settings.workers or WORKERS)},
+        executors={"default": ThreadPoolExecutor(settings.workers)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         timezone=UTC,
     )
     first = datetime.now(UTC) + first_run_in
     for source in settings.sources:
-        _add(scheduler, refresher, source, first)
+        _add(scheduler, runner, source, first)
     return scheduler
 
 
-def sync(scheduler: BaseScheduler, refresher: Refresher, settings: Settings) -> tuple[list[str], list[str]]:
+def sync(scheduler: BaseScheduler, runner: Runner, settings: Settings) -> tuple[list[str], list[str]]:
     """Make the jobs match ``settings``: add new sources (run soon), reschedule changed intervals,
     remove dropped sources. Returns (added, removed) source names."""
     wanted = {source.name: source for source in settings.sources}
@@ -59,7 +52,7 @@ def sync(scheduler: BaseScheduler, refresher: Refresher, settings: Settings) -> 
     added = sorted(set(wanted) - set(jobs))
     soon = datetime.now(UTC) + timedelta(seconds=1)
     for name in added:
-        _add(scheduler, refresher, wanted[name], soon)
+        _add(scheduler, runner, wanted[name], soon)
     for name in set(wanted) & set(jobs):
         trigger = jobs[name].trigger
         if isinstance(trigger, IntervalTrigger) and trigger.interval != check_every(wanted[name]):
@@ -78,11 +71,11 @@ def _trigger(source: Source) -> IntervalTrigger:
     return IntervalTrigger(seconds=every.total_seconds(), jitter=jitter.total_seconds(), timezone=UTC)
 
 
-def _add(scheduler: BaseScheduler, refresher: Refresher, source: Source, first: datetime) -> None:
+def _add(scheduler: BaseScheduler, runner: Runner, source: Source, first: datetime) -> None:
     scheduler.add_job(
         _job,
         _trigger(source),
-        args=(refresher, source.name),
+        args=(runner, source.name),
         id=source.name,
         name=f"refresh {source.name}",
         next_run_time=first,
@@ -90,5 +83,5 @@ def _add(scheduler: BaseScheduler, refresher: Refresher, source: Source, first: 
     )
 
 
-def _job(refresher: Refresher, name: str) -> None:
-    refresher.scheduled(name)
+def _job(runner: Runner, name: str) -> None:
+    runner.scheduled(name)

@@ -22,13 +22,8 @@ def next_run(source: Source, state: SourceState, tick: datetime | None, max_back
     """
     if tick is None:
         return None
-    due = [tick]
-    if state.last_attempt is not None:
-        due.append(state.last_attempt + source.interval)
-    allowed = backoff.next_allowed(state, source.interval, max_backoff)
-    if allowed is not None:
-        due.append(allowed)
-    return max(due)
+    due = backoff.next_due(state, source.interval, max_backoff)
+    return tick if due is None else max(tick, due)
 
 
 def describe(

@@ -1,4 +1,4 @@
-"""The store: the only code with SQL (SQLAlchemy Core; SQLite now, PostgreSQL later)."""
+"""The store: the only code with SQL (SQLAlchemy Core; SQLite, or PostgreSQL for several instances)."""
 
 from feedsvc.store.store import Store
 

@@ -207,7 +207,7 @@ class Store:
             return conn.scalar(_VERSION, {"name": source}) or 0
 
     def icon(self, source: str) -> str | None:
-        """The source's icon URL (``set_icon``), or None: one primary-key read, for rendering a feed."""
+        """The source's icon URL (as ``apply`` recorded it), or None: one primary-key read, for rendering a feed."""
         with self._read("icon", source) as conn:
             return conn.scalar(_ICON, {"name": source})
 
@@ -272,6 +272,8 @@ class Store:
             if not status.ok:
                 return
             touched = _write_entries(conn, source, (*diff.new, *diff.changed))
+            if status.read_icon:
+                touched += _record_icon(conn, source, status.icon)
             if diff.listing is not None:
                 _store_listing(conn, source, diff.listing)
             touched += _prune(conn, source, keep, status.attempted_at)
@@ -309,18 +311,6 @@ class Store:
                 result = conn.execute(_CLAIM_IF_DUE, params | {"b_due": due_if_not_since})
             return result.rowcount == 1
 
-    def set_icon(self, source: str, icon: str | None) -> bool:
-        """Remember the source's icon URL; a change bumps the version (the feeds show it). True if changed."""
-        with self._write("set_icon", source) as conn:
-            _ensure_source(conn, source)
-            result = conn.execute(_SET_ICON, {"b_name": source, "b_icon": icon})
-            if result.rowcount == 1 and self._notify:
-                conn.execute(_NOTIFY, {"source": source})
-        if result.rowcount == 1:
-            with self._changes_lock:
-                self._changes += 1
-        return result.rowcount == 1
-
     def release(self, source: str, owner: str) -> bool:
         """Give the lease back; False (and no change) when ``owner`` does not hold it."""
         with self._write("release", source) as conn:
@@ -350,11 +340,6 @@ _VERSION = select(sources.c.version).where(sources.c.name == bindparam("name"))
 _STATE_ROW = select(sources).where(sources.c.name == bindparam("name"))
 _HEALTH_ROW = select(source_health).where(source_health.c.name == bindparam("name"))
 _ICON = select(sources.c.icon).where(sources.c.name == bindparam("name"))
-_SET_ICON = (
-    update(sources)
-    .where(sources.c.name == bindparam("b_name"), sources.c.icon.is_distinct_from(bindparam("b_icon")))
-    .values(icon=bindparam("b_icon"), version=sources.c.version + 1)
-)
 _CLAIM = (
     update(sources)
     .where(
@@ -429,6 +414,18 @@ def _status_update(columns: tuple[str, ...]) -> Any:
         statement = update(sources).where(sources.c.name == bindparam("b_name")).values(values)
         _STATUS_UPDATES[columns] = statement
     return statement
+
+
+def _record_icon(conn: Connection, source: str, icon: str | None) -> int:
+    """Remember the icon the page names; 1 when it changed (the feeds show it: the version moves)."""
+    return conn.execute(_RECORD_ICON, {"b_name": source, "b_icon": icon}).rowcount
+
+
+_RECORD_ICON = (
+    update(sources)
+    .where(sources.c.name == bindparam("b_name"), sources.c.icon.is_distinct_from(bindparam("b_icon")))
+    .values(icon=bindparam("b_icon"))
+)
 
 
 def _record_health(conn: Connection, source: str, status: SourceStatus) -> None:

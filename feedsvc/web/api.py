@@ -5,13 +5,13 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask import Blueprint, Response, abort, jsonify, request
 
 from feedsvc.config import Settings
 from feedsvc.errors import ConfigError
 from feedsvc.model import RefreshResult
-from feedsvc.refresh.reload import Reloader
-from feedsvc.refresh.runner import Refresher, TooSoon
+from feedsvc.refresh.runner import TooSoon
+from feedsvc.web.context import service
 
 api = Blueprint("api", __name__, url_prefix="/api")
 
@@ -20,10 +20,8 @@ api = Blueprint("api", __name__, url_prefix="/api")
 def refresh_source(name: str) -> tuple[Response, int]:
     """Refresh now. A call while a refresh of the source runs in this process waits for it and
     shares its result; 409 when another process holds the source; 429 sooner than the manual gap."""
-    settings: Settings = current_app.config["FEEDSVC_SETTINGS"]
-    _authorize(settings)
-    refresher: Refresher = current_app.config["FEEDSVC_REFRESHER"]
-    answer = refresher.manual(name)
+    _authorize(service().settings)
+    answer = service().runner.manual(name)
     if answer is None:
         abort(404, description=f"no source named {name!r}")
     return _answer(answer)
@@ -32,10 +30,8 @@ def refresh_source(name: str) -> tuple[Response, int]:
 @api.post("/refresh")
 def refresh_all() -> tuple[Response, int]:
     """Refresh every source now (manual gap applies per source); 200 when none failed, else 502."""
-    settings: Settings = current_app.config["FEEDSVC_SETTINGS"]
-    _authorize(settings)
-    refresher: Refresher = current_app.config["FEEDSVC_REFRESHER"]
-    answers = [_answer(answer) for answer in refresher.manual_all()]
+    _authorize(service().settings)
+    answers = [_answer(answer) for answer in service().runner.manual_all()]
     bodies = [response.get_json() | {"status": code} for response, code in answers]
     failed = any(code == 502 for _, code in answers)
     return jsonify({"sources": bodies}), 502 if failed else 200
@@ -44,9 +40,8 @@ def refresh_all() -> tuple[Response, int]:
 @api.post("/reload")
 def reload_config() -> tuple[Response, int]:
     """Re-read the config file: sources are added, changed and removed without a restart."""
-    settings: Settings = current_app.config["FEEDSVC_SETTINGS"]
-    _authorize(settings)
-    reloader: Reloader | None = current_app.config.get("FEEDSVC_RELOADER")
+    _authorize(service().settings)
+    reloader = service().reloader
     if reloader is None:
         return jsonify({"error": "this process was started without a config file to reload"}), 501
     try:

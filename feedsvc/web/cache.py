@@ -11,16 +11,13 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from feedsvc.config import Settings, Source
+from feedsvc.config import Current, Settings
 from feedsvc.feeds import render
 from feedsvc.feeds.render import DEFAULT_LIMIT, Format, Rendered
 from feedsvc.store import Store
 
-FEED_LIMIT = DEFAULT_LIMIT
 MAX_CACHED = 512
 MAX_CACHED_BYTES = 64 * 1024 * 1024
-
-RenderedFeed = Rendered  # the name this module used to export
 
 _Key = tuple[str, Format, int]
 
@@ -29,10 +26,10 @@ class FeedCache:
     """Rendered feeds, re-rendered only when their store version moves."""
 
     def __init__(
-        self, store: Store, settings: Settings, max_items: int = MAX_CACHED, max_bytes: int = MAX_CACHED_BYTES
+        self, store: Store, current: Current, max_items: int = MAX_CACHED, max_bytes: int = MAX_CACHED_BYTES
     ) -> None:
         self._store = store
-        self._settings = settings
+        self._current = current
         self._max_items = max_items
         self._max_bytes = max_bytes
         self._lock = threading.Lock()
@@ -41,12 +38,9 @@ class FeedCache:
         self._bytes = 0
         self.renders = 0  # how many times a feed was rendered: for tests and the bench
 
-    def feed(
-        self, name: str, format: Format = Format.ATOM, limit: int = DEFAULT_LIMIT, settings: Settings | None = None
-    ) -> Rendered:
-        """The feed ``name`` (a source or ``all``) under ``settings`` (the current ones after a
-        reload; by default those the cache was made with); raises ``render.UnknownFeed``."""
-        settings = settings or self._settings
+    def feed(self, name: str, format: Format = Format.ATOM, limit: int = DEFAULT_LIMIT) -> Rendered:
+        """The feed ``name`` (a source or ``all``) under the settings in force; raises ``render.UnknownFeed``."""
+        settings = self._current.settings
         key = (name, format, limit)
         version = render.version(settings, self._store, name)
         with self._lock:
@@ -71,9 +65,6 @@ class FeedCache:
     def cached_bytes(self) -> int:
         """Bytes held by the cached renderings (bodies and their gzip)."""
         return self._bytes
-
-    def atom(self, source: Source) -> Rendered:
-        return self.feed(source.name, Format.ATOM)
 
 
 def _size(rendered: Rendered) -> int:

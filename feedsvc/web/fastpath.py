@@ -174,7 +174,7 @@ class FastFeeds:
     ) -> Slot | None:
         name, format, limit = parsed
         try:
-            rendered = self._cache.feed(name, format, limit, settings)
+            rendered = self._cache.feed(name, format, limit)  # under the settings in force
         except UnknownFeed:
             return None
         if old is not None and old.rendered is rendered and old.settings is settings:

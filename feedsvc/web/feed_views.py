@@ -8,10 +8,10 @@ Accept-Encoding   gzip, compressed once per rendering, not per request
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, request
 
 from feedsvc.feeds.render import DEFAULT_LIMIT, MAX_LIMIT, Format, UnknownFeed
-from feedsvc.web.cache import FeedCache
+from feedsvc.web.context import service
 
 feeds = Blueprint("feeds", __name__)
 
@@ -21,10 +21,9 @@ ATOM = Format.ATOM.media_type
 @feeds.get("/feeds/<name>.<any(atom, rss, json):extension>")
 def feed(name: str, extension: str) -> Response:
     limit = _limit(request.args.get("limit"))
-    cache: FeedCache = current_app.config["FEEDSVC_FEED_CACHE"]
     format = Format(extension)
     try:
-        rendered = cache.feed(name, format, limit, current_app.config["FEEDSVC_SETTINGS"])
+        rendered = service().feed_cache.feed(name, format, limit)
     except UnknownFeed as exc:
         abort(404, description=str(exc))
     gzipped = _accepts_gzip()

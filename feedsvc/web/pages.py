@@ -13,16 +13,17 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 
 from feedsvc import __version__
 from feedsvc.config import Settings
-from feedsvc.feeds import formats as feeds
+from feedsvc.feeds import formats
 from feedsvc.feeds import opml as opml_document
 from feedsvc.feeds.render import Format
 from feedsvc.feeds.sanitize import plain, text_of_html
 from feedsvc.model import Entry
 from feedsvc.store import Store
+from feedsvc.web.context import service
 
 pages = Blueprint("pages", __name__)
 
@@ -45,9 +46,9 @@ class EntryView:
 
 @pages.app_context_processor
 def helpers() -> dict[str, object]:
-    settings: Settings = current_app.config["FEEDSVC_SETTINGS"]
+    settings = service().settings
     return {
-        "feed_url": lambda name, extension: feeds.feed_url(settings.base_url, name, extension),
+        "feed_url": lambda name, extension: formats.feed_url(settings.base_url, name, extension),
         "version": __version__,
     }
 
@@ -84,7 +85,7 @@ def opml() -> Response:
         abort(400, description="format: expected atom, rss or json")
     body = opml_document.opml(settings.sources, settings.base_url, format.value)
     response = Response(body, content_type=OPML_TYPE)
-    response.headers["Content-Disposition"] = 'inline; filename="feedsvc.feeds.opml"'
+    response.headers["Content-Disposition"] = 'inline; filename="feedsvc.opml"'
     return response
 
 
@@ -94,7 +95,8 @@ def healthz() -> dict[str, str]:
 
 
 def _settings_and_store() -> tuple[Settings, Store]:
-    return current_app.config["FEEDSVC_SETTINGS"], current_app.config["FEEDSVC_STORE"]
+    running = service()
+    return running.settings, running.store
 
 
 def _view(entry: Entry, zone: ZoneInfo) -> EntryView:
@@ -102,11 +104,11 @@ def _view(entry: Entry, zone: ZoneInfo) -> EntryView:
     if len(summary) > SUMMARY_CHARS:
         summary = summary[: SUMMARY_CHARS - 1].rstrip() + "…"
     return EntryView(
-        title=plain(entry.title) or feeds.UNTITLED,
+        title=plain(entry.title) or formats.UNTITLED,
         link=_http(entry.link),
         date=(entry.published or entry.first_seen).astimezone(zone),
         author=plain(entry.author or "") or None,
-        categories=tuple(feeds.categories(entry)),
+        categories=tuple(formats.categories(entry)),
         summary=summary,
     )
 

@@ -12,24 +12,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING, BaseScheduler
-from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
+from flask import Blueprint, Response, abort, jsonify, request
 
 from feedsvc.metrics import CONTENT_TYPE
 from feedsvc.refresh import status as describe
-from feedsvc.refresh.runner import Refresher
+from feedsvc.web.context import service
 
 status = Blueprint("status", __name__)
 _STATES = {STATE_RUNNING: "running", STATE_PAUSED: "paused"}
 
 
-def _refresher() -> Refresher:
-    refresher: Refresher = current_app.config["FEEDSVC_REFRESHER"]
-    return refresher
-
-
 def _jobs() -> BaseScheduler | None:
-    jobs: BaseScheduler | None = current_app.config.get("FEEDSVC_SCHEDULER")
-    return jobs
+    return service().jobs
 
 
 def _ticks() -> dict[str, datetime | None]:
@@ -40,11 +34,11 @@ def _ticks() -> dict[str, datetime | None]:
 
 
 def _described(names: list[str] | None = None) -> list[dict[str, Any]]:
-    refresher = _refresher()
-    settings = refresher.settings
+    running_service = service()
+    settings = running_service.settings
     sources = [s for s in settings.sources if names is None or s.name in names]
-    states = refresher.store.states([s.name for s in sources])
-    ticks, running, now = _ticks(), set(refresher.running()), datetime.now(UTC)
+    states = running_service.store.states([s.name for s in sources])
+    ticks, running, now = _ticks(), set(running_service.runner.running()), datetime.now(UTC)
     return [
         describe.describe(source, state, ticks.get(source.name), settings.max_backoff, now, source.name in running)
         for source, state in zip(sources, states, strict=True)
@@ -58,21 +52,21 @@ def sources() -> Response:
 
 @status.get("/api/sources/<name>")
 def source(name: str) -> Response:
-    if _refresher().settings.source(name) is None:
+    if service().settings.source(name) is None:
         abort(404, description=f"no source named {name!r}")
     return jsonify(_described([name])[0])
 
 
 @status.get("/metrics")
 def metrics() -> Response:
-    refresher = _refresher()
-    states = refresher.store.states([s.name for s in refresher.settings.sources])
-    return Response(refresher.metrics.exposition(states), content_type=CONTENT_TYPE)
+    running_service = service()
+    states = running_service.store.states([s.name for s in running_service.settings.sources])
+    return Response(running_service.metrics.exposition(states), content_type=CONTENT_TYPE)
 
 
 @status.get("/readyz")
 def readyz() -> tuple[Response, int]:
-    database = _refresher().store.ping()
+    database = service().store.ping()
     jobs = _jobs()
     scheduler = "absent" if jobs is None else _STATES.get(jobs.state, "stopped")
     ready = database and scheduler != "stopped"
@@ -84,17 +78,12 @@ def readyz() -> tuple[Response, int]:
 def count_feed_requests(response: Response) -> Response:
     if request.endpoint == "feeds.feed" and request.view_args:
         name = str(request.view_args.get("name", ""))
-        refresher: Refresher | None = current_app.config.get("FEEDSVC_REFRESHER")
-        if refresher is not None and refresher.settings.source(name) is not None:
-            refresher.metrics.feed_request(name, response.status_code)
+        running_service = service()
+        if running_service.settings.source(name) is not None:
+            running_service.metrics.feed_request(name, response.status_code)
     return response
 
 
 @status.errorhandler(404)
 def not_found(error: Exception) -> tuple[Response, int]:
     return jsonify({"error": getattr(error, "description", str(error))}), 404
-
-
-def init_app(app: Flask, refresher: Refresher) -> None:
-    app.config["FEEDSVC_REFRESHER"] = refresher
-    app.register_blueprint(status)

@@ -1,4 +1,8 @@
-"""The real ``feedsvc serve`` process killed mid-refresh, stopped mid-refresh, and reloaded by SIGHUP."""
+"""The real ``feedsvc serve`` process killed mid-refresh, stopped mid-refresh, and reloaded by SIGHUP.
+
+Each test runs under both servers (waitress, and granian, whose worker process runs the service):
+metrics, ``next_run``, ``/readyz``, dead-lease recovery, reload and shutdown grace must not differ.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,12 @@ import contextlib
 import itertools
 import random
 import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
+
+import pytest
 
 from feedsvc.store import Store
 from tests.atom_checks import assert_valid_atom, parse_feed
@@ -25,6 +32,20 @@ interval = "1h"
 timezone = "Asia/Shanghai"
 timeout = {timeout}
 """
+
+
+SERVERS = pytest.mark.parametrize("server", ["waitress", "granian"])
+
+
+def service_lines(server: str, extra: str = "") -> str:
+    return f'{NO_GAPS}\nserver = "{server}"\n{extra}'
+
+
+def kill_hard(service: Service) -> int:
+    """SIGKILL the service and any worker process it started (a crash takes them all)."""
+    subprocess.run(["pkill", "-KILL", "-P", str(service.process.pid)], check=False)
+    service.process.send_signal(signal.SIGKILL)
+    return service.process.wait(10)
 
 
 def feed_ids(service: Service, name: str = "kexue") -> list[str]:
@@ -44,9 +65,10 @@ def in_background(service: Service, name: str = "kexue") -> threading.Thread:
     return thread
 
 
-def test_sigkill_mid_refresh_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+@SERVERS
+def test_sigkill_mid_refresh_loses_and_duplicates_nothing(tmp_path: Path, server: str) -> None:
     with misbehaving_site(SEEDS[0].read_bytes()) as site:
-        cfg = write_config(tmp_path, free_port(), source_toml("kexue", site.url))
+        cfg = write_config(tmp_path, free_port(), source_toml("kexue", site.url), service=service_lines(server))
         with running_service(cfg, tmp_path) as service:
             assert service.refresh("kexue").json()["error"] is None
             before = feed_ids(service)
@@ -55,8 +77,7 @@ def test_sigkill_mid_refresh_loses_and_duplicates_nothing(tmp_path: Path) -> Non
             site.behave("slow")  # the new page trickles in: the refresh is mid-flight
             in_background(service)
             assert site.arrived.wait(10)
-            service.process.send_signal(signal.SIGKILL)
-            assert service.process.wait(10) == -signal.SIGKILL
+            assert kill_hard(service) == -signal.SIGKILL
         site.release.set()
         site.behave("ok")
 
@@ -73,12 +94,17 @@ def test_sigkill_mid_refresh_loses_and_duplicates_nothing(tmp_path: Path) -> Non
             assert status["next_run"] is not None and status["last_error"] is None
             ready = http("GET", f"{service.base_url}/readyz")
             assert ready.status == 200 and ready.json()["scheduler"] == "running"
+            metrics = http("GET", f"{service.base_url}/metrics").body.decode()
+            assert 'feedsvc_refreshes_total{outcome="ok",source="kexue"}' in metrics
+            assert 'feedsvc_refresh_duration_seconds_count{source="kexue"}' in metrics
+            assert 'feedsvc_entries_stored{source="kexue"} ' + str(len(after)) in metrics
 
 
-def test_sigterm_lets_a_running_refresh_finish(tmp_path: Path) -> None:
+@SERVERS
+def test_sigterm_lets_a_running_refresh_finish(tmp_path: Path, server: str) -> None:
     with misbehaving_site(SEEDS[0].read_bytes()) as site:
         site.delay = 1.5  # the page arrives well after it is asked for
-        cfg = write_config(tmp_path, free_port(), source_toml("kexue", site.url))
+        cfg = write_config(tmp_path, free_port(), source_toml("kexue", site.url), service=service_lines(server))
         with running_service(cfg, tmp_path) as service:
             assert site.arrived.wait(10)  # the scheduler's first refresh is at the site
             assert service.stop(timeout=20) == 0
@@ -88,12 +114,13 @@ def test_sigterm_lets_a_running_refresh_finish(tmp_path: Path) -> None:
             assert state.last_error is None and state.entries_stored == 8
 
 
-def test_sigterm_waits_no_longer_than_the_grace_for_a_hung_refresh(tmp_path: Path) -> None:
+@SERVERS
+def test_sigterm_waits_no_longer_than_the_grace_for_a_hung_refresh(tmp_path: Path, server: str) -> None:
     with misbehaving_site(SEEDS[0].read_bytes()) as site:
         site.hang_seconds = 60
         site.behave("hang")
-        service_lines = NO_GAPS + '\nshutdown_grace = "1s"'
-        cfg = write_config(tmp_path, free_port(), source_toml("kexue", site.url), service=service_lines)
+        lines = service_lines(server, 'shutdown_grace = "1s"')
+        cfg = write_config(tmp_path, free_port(), source_toml("kexue", site.url), service=lines)
         with running_service(cfg, tmp_path) as service:
             assert site.arrived.wait(10)  # the scheduler's first refresh hangs at the site
             started = time.monotonic()
@@ -103,14 +130,23 @@ def test_sigterm_waits_no_longer_than_the_grace_for_a_hung_refresh(tmp_path: Pat
             assert "stopped with refreshes still running: kexue" in service.log()
 
 
-def test_sighup_reloads_sources_without_a_restart(tmp_path: Path) -> None:
+@SERVERS
+def test_sighup_reloads_sources_without_a_restart(tmp_path: Path, server: str) -> None:
     with misbehaving_site(SEEDS[0].read_bytes()) as site:
         port = free_port()
-        cfg = write_config(tmp_path, port, source_toml("kexue", site.url))
+        cfg = write_config(tmp_path, port, source_toml("kexue", site.url), service=service_lines(server))
         with running_service(cfg, tmp_path) as service:
             pid = service.process.pid
             local = SEEDS[2].resolve()
-            write_config(tmp_path, port, source_toml("second", str(local)))
+            (tmp_path / "feedsvc.toml").write_text("[[sources]]\nname = 'broken'\n", encoding="utf-8")
+            service.process.send_signal(signal.SIGHUP)  # a bad file: logged, nothing changes
+            deadline = time.monotonic() + 20
+            while "config not reloaded" not in service.log() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert "config not reloaded" in service.log()
+            sources = http("GET", f"{service.base_url}/api/sources").json()["sources"]
+            assert [s["name"] for s in sources] == ["kexue"] and sources[0]["next_run"] is not None
+            write_config(tmp_path, port, source_toml("second", str(local)), service=service_lines(server))
             service.process.send_signal(signal.SIGHUP)
             deadline = time.monotonic() + 20
             names: list[str] = []

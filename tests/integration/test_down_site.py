@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from feedsvc.config import Settings, Source
+from feedsvc.config import Current, Settings, Source
 from feedsvc.fetch import RETRIES
 from feedsvc.refresh import backoff
-from feedsvc.refresh.runner import Refresher
+from feedsvc.refresh.runner import Runner
 from feedsvc.store import Store
 from tests.misbehaving import misbehaving_site
 from tests.support import SEEDS
@@ -37,7 +37,7 @@ def simulate(tmp_path: Path, hours: int = 24, interval: timedelta = timedelta(mi
         source = Source(name="kexue", title="k", url=site.url, timezone="Asia/Shanghai", interval=interval)
         settings = Settings(sources=(source,), host_gap=timedelta(0), manual_refresh_gap=timedelta(0))
         store = Store(f"sqlite:///{tmp_path / 'feedsvc.db'}")
-        refresher = Refresher(settings, store, clock=lambda: clock[0])
+        refresher = Runner(Current(settings), store, clock=lambda: clock[0])
         try:
             site.behave("error-500")
             down_until = START + timedelta(hours=hours)

@@ -18,8 +18,8 @@ from werkzeug.test import Client
 
 from feedsvc.config import Settings
 from feedsvc.model import Diff, SourceStatus
+from feedsvc.service import Service
 from feedsvc.store import Store
-from feedsvc.web import create_app
 from feedsvc.web.fastpath import FastFeeds
 from tests.integration.test_web import BASE, EVIL, KEXUE, T0, add, entry
 from tests.postgres import BACKENDS, database_url
@@ -47,6 +47,15 @@ def store(tmp_path: Path) -> Iterator[Store]:
         add(opened, "kexue", *(entry("kexue", n) for n in range(60)))
         add(opened, "evil", entry("evil", 1))
         yield opened
+
+
+def create_app(settings: Settings, store: Store) -> Flask:
+    return Service(settings, store=store, scheduled=False).app
+
+
+def service_of(app: Flask) -> Service:
+    found: Service = app.extensions["feedsvc"]
+    return found
 
 
 @pytest.fixture
@@ -147,7 +156,8 @@ def test_this_process_refresh_shows_at_once(app: Flask, store: Store) -> None:
     add(store, "kexue", entry("kexue", 99))
     after = client.get("/feeds/kexue.atom", headers={"If-None-Match": before.headers["ETag"]})
     assert after.status_code == 200 and b"Post 99 of kexue" in after.data
-    store.set_icon("kexue", "https://kexue.example/icon.png")
+    icon = SourceStatus(T0, ok=True, icon="https://kexue.example/icon.png", read_icon=True)
+    store.apply("kexue", Diff(), icon)
     assert b"icon.png" in client.get("/feeds/kexue.atom").data
 
 
@@ -155,9 +165,9 @@ def test_a_reload_shows_at_the_next_request(app: Flask) -> None:
     client = app.test_client()
     assert client.get("/feeds/kexue.atom").headers["Cache-Control"] == "public, max-age=900"
     slower = dataclasses.replace(KEXUE, interval=timedelta(hours=2))
-    app.config["FEEDSVC_SETTINGS"] = Settings(base_url=BASE, sources=(slower, EVIL))
+    service_of(app).current.swap(Settings(base_url=BASE, sources=(slower, EVIL)))
     assert client.get("/feeds/kexue.atom").headers["Cache-Control"] == "public, max-age=1800"  # min(2 h, 1 h) halved
-    app.config["FEEDSVC_SETTINGS"] = Settings(base_url=BASE, sources=(EVIL,))
+    service_of(app).current.swap(Settings(base_url=BASE, sources=(EVIL,)))
     assert client.get("/feeds/kexue.atom").status_code == 404
 
 
@@ -246,7 +256,7 @@ def test_the_listener_comes_back_after_its_connection_is_killed(postgres: Any) -
 def test_after_a_change_concurrent_requests_render_the_feed_once(app: Flask, store: Store) -> None:
     import threading
 
-    cache = app.config["FEEDSVC_FEED_CACHE"]
+    cache = service_of(app).feed_cache
     app.test_client().get("/feeds/kexue.atom")
     renders = cache.renders
     add(store, "kexue", entry("kexue", 98))

@@ -14,8 +14,8 @@ from feedsvc import refresh
 from feedsvc.config import Settings, Source
 from feedsvc.feeds import render
 from feedsvc.feeds.render import Format
+from feedsvc.service import Service
 from feedsvc.store import Store
-from feedsvc.web import create_app
 from tests.atom_checks import ATOM_NS, assert_valid_atom, parse_feed
 from tests.feed_checks import assert_valid_json_feed, assert_valid_rss
 from tests.support import ROOT, snapshot_server
@@ -79,7 +79,7 @@ def test_a_hostile_page_gives_valid_inert_feeds_and_pages(store: Store) -> None:
         assert bad not in (atom + rss).decode() and not any(bad in h for h in html), bad
     assert "javascript:" not in (atom + rss).decode() + json.dumps(document)
 
-    client = create_app(settings, store).test_client()
+    client = Service(settings, store=store, scheduled=False).app.test_client()
     for path in ("/", "/sources/evil", "/feeds/all.atom"):
         answer = client.get(path)
         assert answer.status_code == 200, path

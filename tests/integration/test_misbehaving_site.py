@@ -16,9 +16,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from feedsvc.config import Settings, Source
-from feedsvc.refresh.runner import Refresher
+from feedsvc.refresh.runner import Runner
+from feedsvc.service import Service
 from feedsvc.store import Store
-from feedsvc.web import create_app
 from tests.atom_checks import assert_valid_atom, parse_feed
 from tests.misbehaving import BEHAVIOURS, MisbehavingSite, misbehaving_site
 from tests.support import SEEDS
@@ -55,7 +55,7 @@ def test_every_behaviour_is_covered() -> None:
 class Rig:
     site: MisbehavingSite
     client: FlaskClient
-    refresher: Refresher
+    refresher: Runner
     store: Store
 
     def refresh(self) -> tuple[int, dict[str, Any]]:
@@ -86,10 +86,9 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
             manual_refresh_gap=timedelta(0),
         )
         store = Store(f"sqlite:///{tmp_path / 'feedsvc.db'}")
-        refresher = Refresher(settings, store)
-        app = create_app(settings, store, refresher)
+        service = Service(settings, store=store, scheduled=False)
         try:
-            yield Rig(site, app.test_client(), refresher, store)
+            yield Rig(site, service.app.test_client(), service.runner, store)
         finally:
             store.close()
 

@@ -14,10 +14,11 @@ from urllib.parse import parse_qs
 import pytest
 
 from feedsvc import refresh
-from feedsvc.config import Settings, Source
+from feedsvc.config import Current, Settings, Source
 from feedsvc.errors import PublishError
 from feedsvc.feeds import publish, render, static, websub
 from feedsvc.feeds.render import Format
+from feedsvc.model import RefreshResult
 from feedsvc.store import Store
 from tests.atom_checks import assert_valid_atom, parse_feed
 from tests.feed_checks import assert_valid_json_feed, assert_valid_rss
@@ -77,8 +78,8 @@ def test_new_entries_ping_the_hub_once_per_feed_and_nothing_new_pings_nothing(st
         site.serve(page(), "text/html; charset=utf-8")
         source = source_for(site.url)
         settings = Settings(base_url=BASE, sources=(source,), hub=hub.url)
-        notify = publish.after_refresh(settings, store)
-        result = refresh.run(store, source, T0, notify=notify)
+        notify = publish.notifier(Current(settings), store)
+        result = refresh.run(store, source, T0, refresh.Policy(notify=notify))
         assert result.ok and result.new > 0
         topics = [ping["hub.url"] for ping in hub.pings]
         assert topics == [[f"{BASE}/feeds/blog.{ext}"] for ext in ("atom", "rss", "json")] + [
@@ -87,7 +88,7 @@ def test_new_entries_ping_the_hub_once_per_feed_and_nothing_new_pings_nothing(st
         assert all(ping["hub.mode"] == ["publish"] for ping in hub.pings)
         assert set(hub.content_types) == {"application/x-www-form-urlencoded"}
 
-        again = refresh.run(store, source, T0 + timedelta(hours=1), notify=notify)
+        again = refresh.run(store, source, T0 + timedelta(hours=1), refresh.Policy(notify=notify))
         assert again.ok and again.new == again.changed == 0
         assert len(hub.pings) == 4  # nothing changed: no ping
 
@@ -97,9 +98,9 @@ def test_a_failing_hub_is_logged_and_the_refresh_still_succeeds(store: Store, ca
         hub.status = 500
         site.serve(page(), "text/html; charset=utf-8")
         source = source_for(site.url)
-        notify = publish.after_refresh(Settings(base_url=BASE, sources=(source,), hub=hub.url), store)
+        notify = publish.notifier(Current(Settings(base_url=BASE, sources=(source,), hub=hub.url)), store)
         with caplog.at_level(logging.WARNING, logger="feedsvc.feeds.publish"):
-            result = refresh.run(store, source, T0, notify=notify)
+            result = refresh.run(store, source, T0, refresh.Policy(notify=notify))
         assert result.ok and result.new > 0
         assert len(hub.pings) == 4
         assert "HTTP 500" in caplog.text
@@ -118,7 +119,7 @@ def test_a_notify_hook_that_raises_does_not_fail_the_refresh(store: Store) -> No
 
     with snapshot_server() as site:
         site.serve(page(), "text/html; charset=utf-8")
-        result = refresh.run(store, source_for(site.url), T0, notify=broken)
+        result = refresh.run(store, source_for(site.url), T0, refresh.Policy(notify=broken))
     assert result.ok and result.new > 0
 
 
@@ -144,7 +145,7 @@ def test_static_files_are_the_served_bytes(store: Store, tmp_path: Path) -> None
         source = source_for(site.url)
         out = tmp_path / "public"
         settings = Settings(base_url=BASE, sources=(source,), publish_dir=out)
-        result = refresh.run(store, source, T0, notify=publish.after_refresh(settings, store))
+        result = refresh.run(store, source, T0, refresh.Policy(notify=publish.notifier(Current(settings), store)))
         assert result.new > 0
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted(
@@ -169,5 +170,16 @@ def test_static_publish_into_an_unwritable_place_is_a_clear_error(store: Store, 
         static.write(settings, store, ["blog"])
 
 
-def test_nothing_configured_means_no_hook(store: Store) -> None:
-    assert publish.after_refresh(Settings(base_url=BASE), store) is None
+def test_the_hook_follows_the_settings_in_force(store: Store, tmp_path: Path) -> None:
+    source = source_for("https://x.example/blog/")
+    current = Current(Settings(base_url=BASE, sources=(source,)))
+    notify = publish.notifier(current, store)
+    changed = RefreshResult("blog", new=1)
+    out = tmp_path / "public"
+    notify(source, changed)  # neither publish_dir nor hub: nothing to do
+    assert not out.exists()
+    current.swap(Settings(base_url=BASE, sources=(source,), publish_dir=out))  # a reload sets publish_dir
+    notify(source, RefreshResult("blog"))  # nothing changed: nothing written
+    assert not out.exists()
+    notify(source, changed)
+    assert (out / "blog.atom").exists() and (out / "all.atom").exists()

@@ -15,11 +15,10 @@ from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
 from flask import Flask
 
 from feedsvc import config
-from feedsvc.refresh import schedule as scheduler
-from feedsvc.refresh.reload import Reloader
-from feedsvc.refresh.runner import Refresher
+from feedsvc.refresh import schedule
+from feedsvc.refresh.runner import Runner
+from feedsvc.service import Service
 from feedsvc.store import Store
-from feedsvc.web import create_app
 from tests.misbehaving import MisbehavingSite, misbehaving_site
 from tests.support import SEEDS
 
@@ -38,8 +37,9 @@ def config_text(site_url: str, names: tuple[str, ...] = ("kexue",), interval: st
 @dataclass
 class Rig:
     site: MisbehavingSite
+    service: Service
     app: Flask
-    refresher: Refresher
+    refresher: Runner
     store: Store
     path: Path
 
@@ -56,10 +56,9 @@ def rig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Rig]:
         path.write_text(config_text(site.url), encoding="utf-8")
         settings = config.load(path)
         store = Store(settings.database_url)
-        refresher = Refresher(settings, store)
-        app = create_app(settings, store, refresher)
+        service = Service(settings, config_path=path, store=store, scheduled=False)
         try:
-            yield Rig(site, app, refresher, store, path)
+            yield Rig(site, service, service.app, service.runner, store, path)
         finally:
             store.close()
 
@@ -118,7 +117,6 @@ def test_a_refresh_held_by_another_process_answers_409(rig: Rig) -> None:
 
 def test_post_refresh_refreshes_every_source(rig: Rig) -> None:
     rig.path.write_text(config_text(rig.site.url, ("kexue", "other")), encoding="utf-8")
-    rig.app.config["FEEDSVC_RELOADER"] = Reloader(rig.path, rig.refresher, None, lambda s: None)
     assert rig.post("/api/reload")[0] == 200
     code, body, _ = rig.post("/api/refresh")
     assert code == 200
@@ -131,14 +129,9 @@ def test_post_refresh_refreshes_every_source(rig: Rig) -> None:
 
 
 def test_reload_adds_changes_and_removes_sources_and_their_jobs(rig: Rig) -> None:
-    jobs = scheduler.build(rig.refresher.settings, rig.store, refresher=rig.refresher)
+    jobs = schedule.build(rig.refresher)
     jobs.start(paused=True)
-    rig.app.config.update(
-        FEEDSVC_SCHEDULER=jobs,
-        FEEDSVC_RELOADER=Reloader(
-            rig.path, rig.refresher, jobs, lambda new: rig.app.config.update(FEEDSVC_SETTINGS=new)
-        ),
-    )
+    rig.service.jobs = jobs
     client = rig.app.test_client()
     try:
         assert [job.id for job in jobs.get_jobs()] == ["kexue"]
@@ -165,7 +158,7 @@ def test_reload_adds_changes_and_removes_sources_and_their_jobs(rig: Rig) -> Non
         (job,) = jobs.get_jobs()
         fresh = rig.refresher.settings.source("fresh")
         assert fresh is not None and fresh.interval == timedelta(hours=2)
-        assert job.trigger.interval == scheduler.check_every(fresh)
+        assert job.trigger.interval == schedule.check_every(fresh)
     finally:
         jobs.shutdown(wait=False)
 
@@ -173,8 +166,8 @@ def test_reload_adds_changes_and_removes_sources_and_their_jobs(rig: Rig) -> Non
 def test_readyz_needs_the_database_and_a_running_scheduler(rig: Rig) -> None:
     client = rig.app.test_client()
     assert client.get("/readyz").get_json() == {"ready": True, "database": "ok", "scheduler": "absent"}
-    jobs = scheduler.build(rig.refresher.settings, rig.store, refresher=rig.refresher)
-    rig.app.config["FEEDSVC_SCHEDULER"] = jobs
+    jobs = schedule.build(rig.refresher)
+    rig.service.jobs = jobs
     stopped = client.get("/readyz")
     assert stopped.status_code == 503 and stopped.get_json()["scheduler"] == "stopped"
     jobs.start(paused=True)
@@ -187,7 +180,7 @@ def test_readyz_needs_the_database_and_a_running_scheduler(rig: Rig) -> None:
 
 def test_runs_missed_while_the_machine_slept_coalesce_into_one(rig: Rig) -> None:
     # the first run was due two hours ago: twelve 10-minute runs were missed
-    jobs = scheduler.build(rig.refresher.settings, rig.store, first_run_in=-timedelta(hours=2), refresher=rig.refresher)
+    jobs = schedule.build(rig.refresher, first_run_in=-timedelta(hours=2))
     ran = threading.Event()
     events: list[JobExecutionEvent] = []
 
@@ -197,7 +190,7 @@ def test_runs_missed_while_the_machine_slept_coalesce_into_one(rig: Rig) -> None
 
     jobs.add_listener(executed, EVENT_JOB_EXECUTED)
     (job,) = jobs.get_jobs()
-    every = scheduler.check_every(rig.refresher.settings.sources[0])
+    every = schedule.check_every(rig.refresher.settings.sources[0])
     assert job.trigger.interval == every and job.trigger.jitter == every.total_seconds() / 2  # spread out
     jobs.start()
     try:
@@ -221,5 +214,6 @@ def test_metrics_count_refreshes_and_feed_requests(rig: Rig) -> None:
     assert 'feedsvc_entries_stored{source="kexue"} 8.0' in text
     assert 'feedsvc_feed_requests_total{source="kexue",status="200"} 2.0' in text
     assert "nope" not in text
-    other = create_app(rig.refresher.settings, rig.store)  # its own registry: counts start at zero
+    # another service has its own registry: counts start at zero
+    other = Service(rig.refresher.settings, store=rig.store, scheduled=False).app
     assert "feedsvc_refreshes_total{" not in other.test_client().get("/metrics").get_data(as_text=True)

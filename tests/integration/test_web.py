@@ -14,11 +14,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from lxml import etree
 
-from feedsvc.config import Settings, Source
+from feedsvc.config import Current, Settings, Source
 from feedsvc.feeds.render import Format
 from feedsvc.model import Diff, Entry, SourceStatus
+from feedsvc.service import Service
 from feedsvc.store import Store
-from feedsvc.web import create_app
 from feedsvc.web.cache import FeedCache
 from tests.atom_checks import assert_valid_atom, parse_feed
 from tests.feed_checks import assert_valid_json_feed, assert_valid_rss, parse_opml
@@ -69,7 +69,7 @@ def app(store: Store) -> Flask:
     )
     add(store, "evil", hostile)
     store.apply("evil", Diff(), SourceStatus(T0 + timedelta(days=1), ok=False, error="HTTP 503 <b>down</b>"))
-    return create_app(settings, store)
+    return Service(settings, store=store, scheduled=False).app
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ def client(app: Flask) -> FlaskClient:
 
 
 def cache_of(app: Flask) -> FeedCache:
-    return app.config["FEEDSVC_FEED_CACHE"]  # type: ignore[no-any-return]
+    return app.extensions["feedsvc"].feed_cache  # type: ignore[no-any-return]
 
 
 # --- formats and limits -----------------------------------------------------------------------
@@ -115,7 +115,7 @@ def test_a_bad_limit_is_a_clear_400(client: FlaskClient, bad: str) -> None:
 def test_limit_is_capped_at_500(store: Store, tmp_path: Path) -> None:
     settings = Settings(base_url=BASE, sources=(KEXUE,))
     add(store, "kexue", *(entry("kexue", n) for n in range(520)))
-    client = create_app(settings, store).test_client()
+    client = Service(settings, store=store, scheduled=False).app.test_client()
     assert len(parse_feed(client.get("/feeds/kexue.atom?limit=520").data).entries) == 500
 
 
@@ -136,7 +136,7 @@ def test_combined_feed_merges_sources_newest_first(client: FlaskClient) -> None:
 
 
 def test_categories_icon_and_hub_reach_the_served_feed(client: FlaskClient, store: Store) -> None:
-    store.set_icon("kexue", "https://kexue.example/icon.png")
+    store.apply("kexue", Diff(), SourceStatus(T0, ok=True, icon="https://kexue.example/icon.png", read_icon=True))
     parsed = parse_feed(client.get("/feeds/kexue.atom").data)
     assert parsed.feed.icon == "https://kexue.example/icon.png"
     assert ("hub", "https://hub.example/") in {(link.rel, link.href) for link in parsed.feed.links}
@@ -273,7 +273,7 @@ def test_stylesheet_is_served(client: FlaskClient) -> None:
 def test_entries_keep_their_ids_across_formats_for_a_local_source(store: Store) -> None:
     local = dataclasses.replace(KEXUE, name="local", url="/srv/secret/page.txt")
     add(store, "local", entry("local", 1, link=None))
-    client = create_app(Settings(base_url=BASE, sources=(local,)), store).test_client()
+    client = Service(Settings(base_url=BASE, sources=(local,)), store=store, scheduled=False).app.test_client()
     for path in ("/feeds/local.atom", "/feeds/local.rss", "/feeds/local.json", "/feeds/all.atom", "/opml", "/"):
         assert b"/srv/secret" not in client.get(path).data, path
 
@@ -281,9 +281,9 @@ def test_entries_keep_their_ids_across_formats_for_a_local_source(store: Store) 
 def test_the_cache_stays_within_its_byte_budget(store: Store) -> None:
     settings = Settings(base_url=BASE, sources=(KEXUE,))
     add(store, "kexue", *(entry("kexue", n) for n in range(60)))
-    one = FeedCache(store, settings).feed("kexue", Format.ATOM, 60)
+    one = FeedCache(store, Current(settings)).feed("kexue", Format.ATOM, 60)
     budget = 3 * (len(one.body) + len(one.gzipped))
-    cache = FeedCache(store, settings, max_bytes=budget)
+    cache = FeedCache(store, Current(settings), max_bytes=budget)
     for limit in range(1, 61):  # a client cycling through every limit
         cache.feed("kexue", Format.ATOM, limit)
         assert cache.cached_bytes <= budget

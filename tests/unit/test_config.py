@@ -104,3 +104,112 @@ def test_bad_selectors_name_the_key(tmp_path, selectors: str, message: str) -> N
 
     with pytest.raises(ConfigError, match=message):
         _with_selectors(tmp_path, selectors)
+
+
+# -- [service] scheduling and politeness: defaults, parsing, errors naming the key --
+
+
+def load_service(tmp_path: Path, service: str) -> config.Settings:
+    path = tmp_path / "feedsvc.toml"
+    path.write_text(f"[service]\n{service}\n", encoding="utf-8")
+    return config.load(path, environ={})
+
+
+def test_defaults(tmp_path: Path) -> None:
+    settings = load_service(tmp_path, "")
+    assert settings.workers == 4
+    assert settings.host_gap == timedelta(seconds=1)
+    assert settings.max_backoff == timedelta(hours=6)
+    assert settings.manual_refresh_gap == timedelta(seconds=10)
+    assert settings.shutdown_grace == timedelta(seconds=30)
+
+
+def test_values_are_read(tmp_path: Path) -> None:
+    settings = load_service(
+        tmp_path,
+        'workers = 2\nhost_gap = "5s"\nmax_backoff = "1d"\nmanual_refresh_gap = "1m"\nshutdown_grace = "0s"',
+    )
+    assert (settings.workers, settings.host_gap, settings.max_backoff) == (2, timedelta(seconds=5), timedelta(days=1))
+    assert (settings.manual_refresh_gap, settings.shutdown_grace) == (timedelta(minutes=1), timedelta(0))
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ("workers = 0", "service.workers"),
+        ('host_gap = "soon"', "service.host_gap"),
+        ('max_backoff = "10s"', "service.max_backoff"),
+        ("manual_refresh_gap = 10", "service.manual_refresh_gap"),
+    ],
+)
+def test_bad_scheduling_values_name_the_key(tmp_path: Path, line: str, key: str) -> None:
+    with pytest.raises(ConfigError, match=f"^{key}: "):
+        load_service(tmp_path, line)
+
+
+# -- service.lease and service.min_interval: several instances sharing the work --
+
+SHARED_SOURCE = '[[sources]]\nname = "a"\nurl = "https://example.org/"\n'
+
+
+def test_the_lease_defaults_to_three_timeouts_and_a_minute(tmp_path: Path) -> None:
+    (source,) = load(tmp_path, SHARED_SOURCE + "timeout = 5\n").sources
+    assert source.lease is None
+    assert source.lease_length == timedelta(seconds=75)
+
+
+def test_a_service_lease_applies_to_every_source(tmp_path: Path) -> None:
+    settings = load(tmp_path, '[service]\nlease = "90s"\n' + SHARED_SOURCE + SHARED_SOURCE.replace('"a"', '"b"'))
+    assert [s.lease_length for s in settings.sources] == [timedelta(seconds=90)] * 2
+
+
+def test_min_interval_lowers_the_shortest_interval(tmp_path: Path) -> None:
+    (source,) = load(tmp_path, '[service]\nmin_interval = "1s"\n' + SHARED_SOURCE + 'interval = "3s"\n').sources
+    assert source.interval == timedelta(seconds=3)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[service]\nlease = "0s"\n' + SHARED_SOURCE, "service.lease: must be positive"),
+        ("[service]\nlease = 30\n" + SHARED_SOURCE, "service.lease: expected str"),
+        ('[service]\nmin_interval = "soon"\n' + SHARED_SOURCE, "service.min_interval: expected a duration"),
+        (
+            '[service]\nmin_interval = "10s"\n' + SHARED_SOURCE + 'interval = "5s"\n',
+            r"sources.a.interval: at least 10s",
+        ),
+    ],
+)
+def test_bad_lease_values_name_the_key(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load(tmp_path, text)
+
+
+# -- publishing: the WebSub hub, the static publish directory, the reserved name 'all' --
+
+PUBLISHED_SOURCE = '[[sources]]\nname = "blog"\nurl = "https://blog.example/"\n'
+
+
+def test_hub_and_publish_dir(tmp_path: Path) -> None:
+    settings = load(tmp_path, f'[service]\nhub = "https://hub.example/"\npublish_dir = "public"\n{PUBLISHED_SOURCE}')
+    assert settings.hub == "https://hub.example/"
+    assert settings.publish_dir == tmp_path / "public"  # relative to the config file
+
+
+def test_both_are_off_by_default(tmp_path: Path) -> None:
+    settings = load(tmp_path, PUBLISHED_SOURCE)
+    assert settings.hub is None and settings.publish_dir is None
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[service]\nhub = "ftp://hub.example/"\n', "service.hub: expected an http(s) URL"),
+        ("[service]\nhub = 3\n", "service.hub: expected str"),
+        ("[service]\npublish_dir = true\n", "service.publish_dir: expected str"),
+        ('[[sources]]\nname = "all"\nurl = "https://x.example/"\n', "sources.all: the name 'all' is reserved"),
+    ],
+)
+def test_bad_publishing_values_name_the_key(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load(tmp_path, text)

@@ -21,7 +21,7 @@ from feedsvc.extract.day_month import derived_title, is_title
 from feedsvc.extract.lines import Line, text_lines
 from feedsvc.model import PageDate, Post, Snapshot
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"
 PAGES = sorted([*FIXTURES.glob("seeds/*.txt"), *FIXTURES.glob("html/*.html")])
 MEDIA_TYPES = {".txt": "text/plain", ".html": "text/html"}
 URL = "https://fixtures.example/listing/"  # HTML fixtures carry absolute links or a <base href>

@@ -22,7 +22,7 @@ from feedsvc import differ, extract, fetch
 from feedsvc.extract.selectors import Selectors
 from feedsvc.model import Known, PageDate, Post, Snapshot
 
-ENGINES = Path(__file__).resolve().parents[2] / "fixtures" / "engines"
+ENGINES = Path(__file__).resolve().parents[3] / "fixtures" / "engines"
 NAMES = sorted(path.stem for path in ENGINES.glob("*.html"))
 
 

@@ -511,3 +511,82 @@ def test_errors_name_the_operation_and_source(store: Store, tmp_path: Path) -> N
 def test_a_missing_database_driver_is_named() -> None:
     with pytest.raises(StoreError, match="database driver 'pg8000' is not installed"):
         Store("postgresql+pg8000://feedsvc@127.0.0.1:9/feedsvc")
+
+
+# -- columns added by migration 2: entry categories, HTML summaries, the source's icon (SQLite) --
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    with Store(f"sqlite:///{tmp_path / 'feedsvc.db'}") as opened:
+        yield opened
+
+
+def test_categories_and_html_summaries_round_trip(sqlite_store: Store) -> None:
+    tagged = entry("a", categories=("数学", "Machine learning"), summary="<p>x</p>", summary_html=True)
+    add(sqlite_store, tagged, entry("b"))
+    by_identity = {e.identity: e for e in sqlite_store.entries(SOURCE)}
+    assert by_identity["a"] == tagged
+    assert by_identity["b"].categories == () and by_identity["b"].summary_html is False
+
+
+def test_changed_categories_are_written_and_bump_the_version(sqlite_store: Store) -> None:
+    add(sqlite_store, entry("a", categories=("x",)))
+    before = sqlite_store.version(SOURCE)
+    sqlite_store.apply(SOURCE, Diff(changed=(entry("a", categories=("x", "y")),)), ok())
+    assert sqlite_store.entries(SOURCE)[0].categories == ("x", "y")
+    assert sqlite_store.version(SOURCE) == before + 1
+
+
+def set_icon(store: Store, icon: str | None) -> None:
+    store.apply(SOURCE, Diff(), SourceStatus(T0, ok=True, icon=icon, read_icon=True))
+
+
+def test_icon_is_kept_and_a_change_bumps_the_version(sqlite_store: Store) -> None:
+    assert sqlite_store.state(SOURCE).icon is None
+    set_icon(sqlite_store, "https://example.org/icon.png")
+    version = sqlite_store.version(SOURCE)
+    assert version > 0
+    set_icon(sqlite_store, "https://example.org/icon.png")  # same icon: nothing moves
+    assert sqlite_store.version(SOURCE) == version
+    assert sqlite_store.state(SOURCE).icon == "https://example.org/icon.png"
+    sqlite_store.apply(SOURCE, Diff(), ok())  # a page that was not HTML keeps the icon
+    assert sqlite_store.state(SOURCE).icon == "https://example.org/icon.png" and sqlite_store.version(SOURCE) == version
+    assert sqlite_store.icon(SOURCE) == "https://example.org/icon.png" and sqlite_store.icon("never-seen") is None
+    set_icon(sqlite_store, None)
+    assert sqlite_store.state(SOURCE).icon is None and sqlite_store.version(SOURCE) == version + 1
+    assert sqlite_store.icon(SOURCE) is None
+
+
+def test_versions_of_many_sources_in_one_call(sqlite_store: Store) -> None:
+    add(sqlite_store, entry("a"))
+    assert sqlite_store.versions([SOURCE, "never-seen"]) == {SOURCE: sqlite_store.version(SOURCE), "never-seen": 0}
+
+
+def test_a_database_from_before_migration_2_gets_the_columns_and_keeps_its_entries(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        migrate(engine, MIGRATIONS[:1])
+    finally:
+        engine.dispose()
+    with sqlite3.connect(path) as raw:  # make it exactly a migration-1 database
+        raw.execute("ALTER TABLE entries DROP COLUMN categories_json")
+        raw.execute("ALTER TABLE entries DROP COLUMN summary_html")
+        raw.execute("ALTER TABLE sources DROP COLUMN icon")
+        raw.execute("INSERT INTO sources (name, consecutive_failures, version) VALUES ('kexue', 0, 1)")
+        raw.execute(
+            "INSERT INTO entries (source, identity, title, summary, title_derived, first_seen, updated, sort_at)"
+            " VALUES ('kexue', 'old', 'Old post', 'Text', 0, ?, ?, ?)",
+            (T0.isoformat(" "),) * 3,
+        )
+    with Store(f"sqlite:///{path}") as store:
+        (old,) = store.entries(SOURCE)
+        assert (old.identity, old.title, old.categories, old.summary_html) == ("old", "Old post", (), False)
+        set_icon(store, "https://example.org/i.png")
+        assert store.state(SOURCE).icon == "https://example.org/i.png"
+        engine = make_engine(f"sqlite:///{path}")
+        try:
+            assert "categories_json" in {c["name"] for c in inspect(engine).get_columns("entries")}
+        finally:
+            engine.dispose()

@@ -16,7 +16,7 @@ from feedsvc.feeds.jsonfeed import json_feed
 from feedsvc.model import Entry
 from tests.atom_checks import ATOM_NS, assert_valid_atom, parse_feed
 from tests.feed_checks import assert_valid_json_feed, assert_valid_rss
-from tests.unit.test_feeds import AUTHORITY, BARE, BASE_URL, ENTRIES, HOSTILE, HUGE, LOCAL, NEWEST, SOURCE
+from tests.unit.feeds.test_feeds import AUTHORITY, BARE, BASE_URL, ENTRIES, HOSTILE, HUGE, LOCAL, NEWEST, SOURCE
 
 ICON = "https://kexue.fm/apple-touch-icon.png"
 HUB = "https://hub.example.org/"

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
-from feedsvc.extract.icon import find
+from feedsvc.extract import icon
+from feedsvc.extract.page import Page
+from feedsvc.model import Snapshot
 
 PAGE = "https://blog.example.org/posts/"
+
+
+def find(html: str, url: str) -> str | None:
+    snapshot = Snapshot(url=url, text=html, fetched_at=datetime(2024, 1, 1, tzinfo=UTC), media_type="text/html")
+    return icon.find(Page(snapshot, ZoneInfo("UTC")))
 
 
 def head(*tags: str) -> str:

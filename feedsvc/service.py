@@ -1,0 +1,134 @@
+"""One running feedsvc: the store, the runner, the scheduler, the reloader, the publish hook and
+the web app, each built once, here. Every way of running feedsvc goes through a ``Service``:
+
+    feedsvc serve (waitress)      Service(...).start(); waitress serves service.app; stop(grace)
+    feedsvc serve (granian)       the same, inside granian's worker process (web/granian_server.py)
+    feedsvc worker                Service(..., web=False): the scheduler alone
+    feedsvc refresh               Service(..., scheduled=False): the runner, once per source
+    tests                         Service(settings, store=...) with or without a scheduler
+
+The settings in force live in one ``config.Current``; a reload (SIGHUP, ``POST /api/reload``)
+swaps them there and syncs the scheduler's jobs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from pathlib import Path
+from types import FrameType
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from flask import Flask
+
+from feedsvc import config, refresh
+from feedsvc.config import Current, Settings
+from feedsvc.errors import ConfigError, FeedsvcError
+from feedsvc.feeds import publish, static
+from feedsvc.metrics import Metrics
+from feedsvc.refresh import recovery, schedule
+from feedsvc.refresh.reload import Reloader, Report
+from feedsvc.refresh.runner import Runner
+from feedsvc.store import Store
+from feedsvc.web import create_app
+from feedsvc.web.cache import FeedCache
+
+log = logging.getLogger("feedsvc")
+
+
+class Service:
+    """The parts of one feedsvc process, wired once; ``start()`` and ``stop(grace)`` run it."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        config_path: str | os.PathLike[str] | None = None,
+        store: Store | None = None,
+        scheduled: bool = True,
+        clock: refresh.Clock = lambda: datetime.now(UTC),
+        first_run_in: timedelta = timedelta(seconds=1),
+    ) -> None:
+        self.current = Current(settings)
+        self._owns_store = store is None
+        self.store = store if store is not None else Store(settings.database_url)
+        self.metrics = Metrics()
+        self.runner = Runner(self.current, self.store, self.metrics, publish.notifier(self.current, self.store), clock)
+        self.jobs: BackgroundScheduler | None = schedule.build(self.runner, first_run_in) if scheduled else None
+        self.reloader = None if config_path is None else Reloader(config_path, self.current, self._reschedule)
+        self.feed_cache = FeedCache(self.store, self.current)
+
+    @classmethod
+    def from_config(cls, path: str | os.PathLike[str], *, scheduled: bool = True) -> Service:
+        """The service the config file at ``path`` describes; ConfigError when it is bad."""
+        return cls(config.load(path), config_path=Path(path), scheduled=scheduled)
+
+    @property
+    def settings(self) -> Settings:
+        return self.current.settings
+
+    @cached_property
+    def app(self) -> Flask:
+        return create_app(self)
+
+    def start(self) -> None:
+        """Free the leases dead processes of this host left, write the static files, start the scheduler."""
+        recovery.release_dead_leases(self.store, refresh.OWNER)
+        static.write(self.settings, self.store, [source.name for source in self.settings.sources])
+        if self.jobs is not None:
+            self.jobs.start()
+
+    def reload(self) -> Report:
+        """Read the config file again (ConfigError and no change when it is bad)."""
+        if self.reloader is None:
+            raise ConfigError("this process was started without a config file to reload")
+        return self.reloader.reload()
+
+    def stop(self, grace: float | None = None) -> bool:
+        """Stop scheduling; wait up to ``grace`` seconds (default ``shutdown_grace``) for running
+        refreshes. True when none was left running; the store is closed only then (a refresh
+        still running would fail on a closed store; its transaction rolls back when the process ends)."""
+        if grace is None:
+            grace = self.settings.shutdown_grace.total_seconds()
+        log.info("stopping: waiting up to %g s for running refreshes", grace)
+        if self.jobs is not None and self.jobs.running:
+            self.jobs.shutdown(wait=False)
+        idle = self.runner.wait_idle(grace)
+        if not idle:
+            log.error("stopped with refreshes still running: %s", ", ".join(self.runner.running()))
+        elif self._owns_store:
+            self.store.close()
+        return idle
+
+    def _reschedule(self, settings: Settings) -> None:
+        if self.jobs is not None:
+            schedule.sync(self.jobs, self.runner, settings)
+
+
+def reload_on_sighup(service: Service) -> Callable[[int, FrameType | None], None]:
+    """The SIGHUP handler: read the config again in a thread of its own (never on the thread the
+    signal interrupted, which may be serving a request); a bad file is logged and changes nothing."""
+
+    def reload() -> None:
+        try:
+            service.reload()
+        except FeedsvcError as exc:
+            log.error("SIGHUP: config not reloaded: %s", exc)
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        threading.Thread(target=reload, name="feedsvc-reload", daemon=True).start()
+
+    return on_signal
+
+
+def stop_or_exit(service: Service) -> None:
+    """Stop the service; when running refreshes outlast ``shutdown_grace``, exit 1 at once (their
+    transactions roll back, their leases are freed at the next start)."""
+    if not service.stop():
+        logging.shutdown()
+        os._exit(1)
+    log.info("stopped")
