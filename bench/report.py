@@ -491,9 +491,10 @@ def serving_findings(s: ServingResult) -> list[str]:
             "without Content-Length makes it set `close_on_finish`): each conditional poll of a feed reader "
             "then costs a new TCP connection. granian parses HTTP in Rust and keeps connections alive. Only "
             "granian meets the nginx targets; waitress cannot on this machine, whatever the app does. "
-            "Recommended default: granian, once its start path keeps metrics, dead-lease recovery, SIGHUP reload "
-            "and shutdown grace as waitress's does (one `service.py` for every start path); until then "
-            "waitress stays the configured default."
+            "So granian is the default (`[service] server`): its worker process runs the same `Service` as "
+            "waitress's process, with metrics, dead-lease recovery, SIGHUP reload and shutdown grace (the "
+            "crash-safety tests run under both). A second granian worker process served about 15% more on "
+            "these 2 cores in a quick trial (`$BENCH_GRANIAN_WORKERS` in `bench/apps.py`); one stays the default."
         )
     return lines
 
