@@ -162,7 +162,14 @@ class FastFeeds:
             current = self._slots.get(key)
             if current is not None and current.generation == generation and current.settings is settings:
                 return current  # another thread filled it while this one waited
-            return self._render(key, parsed, generation, settings, current or old)
+            slot = self._render(key, parsed, generation, settings, current or old)
+        if slot is None:  # no such feed (any more): keep nothing for it (a client may try any number of names)
+            with self._lock:
+                self._filling.pop(key, None)
+                gone = self._slots.pop(key, None)
+                if gone is not None:
+                    self._bytes -= gone.size
+        return slot
 
     def _render(
         self,

@@ -275,3 +275,10 @@ def test_after_a_change_concurrent_requests_render_the_feed_once(app: Flask, sto
         thread.join()
     assert cache.renders == renders + 1
     assert len(set(bodies)) == 1 and b"Post 98 of kexue" in bodies[0]
+
+
+def test_unknown_feeds_leave_nothing_behind(app: Flask) -> None:
+    client = app.test_client()
+    for n in range(50):
+        assert client.get(f"/feeds/nope{n}.atom").status_code == 404
+    assert fast(app)._slots == {} and fast(app)._filling == {}
