@@ -60,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
         help='CSS selectors as a TOML inline table, e.g. \'{item = "article", title = "h2 a"}\'',
     )
     preview.add_argument("--timezone", default="UTC", help="IANA zone of the dates the page shows (default: UTC)")
+    preview.add_argument("--json", action="store_true", help="print the layout and every post as JSON")
+    preview.add_argument("--explain", action="store_true", help="also show the candidate lists auto mode weighed")
     preview.set_defaults(command=_preview, needs_config=False)
     return parser
 
@@ -69,8 +71,12 @@ def _serve(settings: config.Settings, args: argparse.Namespace) -> int:
         return _serve_granian(settings, args)
     from waitress import create_server
 
+    from feedsvc.web.waitress_limits import WAITRESS
+
     service = Service(settings, config_path=args.config, scheduled=not args.no_scheduler)
-    server = create_server(service.app, host=settings.bind_host, port=settings.bind_port, threads=settings.threads)
+    server = create_server(
+        service.app, host=settings.bind_host, port=settings.bind_port, threads=settings.threads, **WAITRESS
+    )
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise SystemExit(0)  # waitress's loop catches it and shuts its workers down
@@ -157,7 +163,7 @@ def _preview(settings: config.Settings | None, args: argparse.Namespace) -> int:
     from feedsvc import preview
 
     source = preview.source(args.target, args.layout, args.timezone, args.selectors)
-    print(preview.report(source, datetime.now(UTC)))
+    print(preview.report(source, datetime.now(UTC), as_json=args.json, explain=args.explain))
     return 0
 
 

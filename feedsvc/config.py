@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from feedsvc import extract
+from feedsvc import extract, urls
 from feedsvc.errors import ConfigError
 from feedsvc.extract.selectors import FIELDS as SELECTOR_FIELDS
 from feedsvc.extract.selectors import Selectors, invalid
@@ -32,6 +32,10 @@ DEFAULT_SERVER = "granian"  # by measurement: docs/performance.md, *What the num
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+MAX_DURATION = timedelta(days=3650)  # any duration setting
+MAX_TIMEOUT = 600.0  # seconds: sources.timeout
+MAX_BYTES = 1_000_000_000  # sources.max_bytes
+MAX_KEEP = 1_000_000  # sources.keep
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +52,16 @@ class Source:
     keep: int = 1000  # newest entries kept; older ones become tombstones
     selectors: Selectors | None = None  # [sources.selectors]: CSS selectors for an HTML page
     lease: timedelta | None = None  # service.lease: how long a refresh may hold the source; None: from timeout
+    secret: bool = False  # publish no URL of this source anywhere (feeds, OPML, pages, status)
+    allow_private_addresses: bool = False  # service.allow_private_addresses (outbound.py)
+    local_root: Path | None = None  # service.local_root: where a local file source must be (resolved)
+
+    @property
+    def public_url(self) -> str | None:
+        """The URL that may be shown to readers: None for a secret or local source; never userinfo."""
+        if self.secret or self.is_local:
+            return None
+        return urls.redact(self.url)
 
     @property
     def lease_length(self) -> timedelta:
@@ -82,9 +96,16 @@ class Settings:
     max_backoff: timedelta = timedelta(hours=6)  # longest wait after repeated failures
     manual_refresh_gap: timedelta = timedelta(seconds=10)  # between two manual refreshes of one source
     shutdown_grace: timedelta = timedelta(seconds=30)  # how long SIGTERM waits for running refreshes
+    allow_private_addresses: bool = False  # outbound requests may reach loopback/private/link-local addresses
+    local_root: Path | None = None  # local file sources must be under this directory
+
+    _by_name: dict[str, Source] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_name", {source.name: source for source in self.sources})
 
     def source(self, name: str) -> Source | None:
-        return next((s for s in self.sources if s.name == name), None)
+        return self._by_name.get(name)
 
     @property
     def tag_authority(self) -> str:
@@ -153,6 +174,8 @@ def parse(raw: dict[str, Any], base_dir: Path, environ: Any) -> Settings:
     hub = _get(service, "service.hub", str, None)
     if hub is not None and urlsplit(hub).scheme not in ("http", "https"):
         raise ConfigError(f"service.hub: expected an http(s) URL, got {hub!r}")
+    if hub is not None:
+        _check_http_url(hub, "service.hub")
     publish_dir = _get(service, "service.publish_dir", str, None)
 
     min_interval = _duration(_get(service, "service.min_interval", str, "1m"), "service.min_interval")
@@ -162,10 +185,15 @@ def parse(raw: dict[str, Any], base_dir: Path, environ: Any) -> Settings:
     if server not in SERVERS:
         raise ConfigError(f"service.server: expected one of {', '.join(SERVERS)}, got {server!r}")
 
+    allow_private = _flag(service, "service.allow_private_addresses")
+    local_root_text = _get(service, "service.local_root", str, None)
+    local_root = None if local_root_text is None else (base_dir / local_root_text).resolve()
+    limits = {"allow_private_addresses": allow_private, "local_root": local_root}
+
     raw_sources = raw.get("sources", [])
     if not isinstance(raw_sources, list):
         raise ConfigError("sources: expected an array of tables ([[sources]])")
-    sources = tuple(_source(item, i, base_dir, min_interval, lease) for i, item in enumerate(raw_sources))
+    sources = tuple(_source(item, i, base_dir, min_interval, lease, limits) for i, item in enumerate(raw_sources))
     names = [s.name for s in sources]
     for name in names:
         if names.count(name) > 1:
@@ -176,13 +204,15 @@ def parse(raw: dict[str, Any], base_dir: Path, environ: Any) -> Settings:
         data_dir=data_dir,
         database_url=database_url,
         base_url=base_url,
-        refresh_token=environ.get(token_env) or None,
+        refresh_token=(environ.get(token_env) or "").strip() or None,  # a pasted token's spaces never match
         refresh_token_env=token_env,
         threads=threads,
         server=server,
         sources=sources,
         hub=hub,
         publish_dir=None if publish_dir is None else base_dir / publish_dir,
+        allow_private_addresses=allow_private,
+        local_root=local_root,
         **_service_extra(service),
     )
 
@@ -200,6 +230,8 @@ SERVICE_KEYS = (
     "min_interval",
     "hub",
     "publish_dir",
+    "allow_private_addresses",
+    "local_root",
     *_SERVICE_EXTRA,
 )
 
@@ -218,7 +250,9 @@ def _service_extra(service: dict[str, Any]) -> dict[str, Any]:
     return {"workers": workers, **durations}
 
 
-def _source(item: Any, index: int, base_dir: Path, min_interval: timedelta, lease: timedelta | None) -> Source:
+def _source(
+    item: Any, index: int, base_dir: Path, min_interval: timedelta, lease: timedelta | None, limits: dict[str, Any]
+) -> Source:
     if not isinstance(item, dict):
         raise ConfigError(f"sources[{index}]: expected a table")
     name = item.get("name")
@@ -231,17 +265,22 @@ def _source(item: Any, index: int, base_dir: Path, min_interval: timedelta, leas
         item,
         f"{key}.",
         {"name", "title", "url", "layout", "interval", "timezone", "language", "max_bytes", "timeout", "keep"}
-        | {"selectors"},
+        | {"selectors", "secret"},
     )
     url = _get(item, f"{key}.url", str, None)
     if url is None:
         raise ConfigError(f"{key}.url: missing")
     if url.startswith("file://"):
         url = url.removeprefix("file://")
-    if not url.startswith(("http://", "https://")):
+    if url.startswith(("http://", "https://")):
+        _check_http_url(url, f"{key}.url")
+    else:
         if "://" in url:
             raise ConfigError(f"{key}.url: only http(s) URLs and local file paths are supported, got {url!r}")
         url = str((base_dir / url).resolve())
+        root = limits["local_root"]
+        if root is not None and not Path(url).is_relative_to(root):
+            raise ConfigError(f"{key}.url: {url} is outside service.local_root ({root})")
     layout = _get(item, f"{key}.layout", str, "auto")
     if layout not in LAYOUTS:
         raise ConfigError(f"{key}.layout: unknown layout {layout!r} (expected one of {', '.join(LAYOUTS)})")
@@ -259,9 +298,13 @@ def _source(item: Any, index: int, base_dir: Path, min_interval: timedelta, leas
     max_bytes = _get(item, f"{key}.max_bytes", int, 5_000_000)
     timeout = float(_get(item, f"{key}.timeout", (int, float), 20.0))
     keep = _get(item, f"{key}.keep", int, 1000)
-    for what, value in (("max_bytes", max_bytes), ("timeout", timeout), ("keep", keep)):
-        if value <= 0:
-            raise ConfigError(f"{key}.{what}: must be positive, got {value}")
+    for what, value, highest in (
+        ("max_bytes", max_bytes, MAX_BYTES),
+        ("timeout", timeout, MAX_TIMEOUT),
+        ("keep", keep, MAX_KEEP),
+    ):
+        if not 0 < value <= highest:  # also refuses nan (every comparison with nan is false)
+            raise ConfigError(f"{key}.{what}: expected more than 0 and at most {highest:g}, got {value!r}")
     return Source(
         name=name,
         title=_get(item, f"{key}.title", str, name),
@@ -275,6 +318,8 @@ def _source(item: Any, index: int, base_dir: Path, min_interval: timedelta, leas
         keep=keep,
         selectors=selectors,
         lease=lease,
+        secret=_flag(item, f"{key}.secret"),
+        **limits,
     )
 
 
@@ -321,6 +366,25 @@ def _get(table: dict[str, Any], path: str, kind: type | tuple[type, ...], defaul
     return value
 
 
+def _check_http_url(url: str, path: str) -> None:
+    """An http(s) URL with a host and a valid port, or ConfigError naming ``path``."""
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # ValueError for a port that is not a number in 0..65535
+    except ValueError as exc:
+        raise ConfigError(f"{path}: not a valid URL ({exc}): {urls.redact(url)!r}") from None
+    if not parts.hostname:
+        raise ConfigError(f"{path}: the URL has no host: {urls.redact(url)!r}")
+
+
+def _flag(table: dict[str, Any], path: str) -> bool:
+    """A true/false setting, false when absent."""
+    value = table.get(path.rsplit(".", 1)[-1], False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{path}: expected true or false, got {value!r}")
+    return value
+
+
 def _bind(value: str) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
     if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
@@ -332,7 +396,11 @@ def _duration(value: str, path: str, allow_zero: bool = False) -> timedelta:
     match = _DURATION.match(value.strip())
     if not match:
         raise ConfigError(f"{path}: expected a duration like '30m', '1h' or '1d', got {value!r}")
+    if len(match[1]) > 9:  # also keeps int() far from Python's int-string limit
+        raise ConfigError(f"{path}: at most {_format(MAX_DURATION)}, got {value!r}")
     duration = timedelta(**{_UNITS[match[2]]: int(match[1])})
+    if duration > MAX_DURATION:
+        raise ConfigError(f"{path}: at most {_format(MAX_DURATION)}, got {value!r}")
     if not duration and not allow_zero:
         raise ConfigError(f"{path}: must be positive, got {value!r}")
     return duration

@@ -6,6 +6,7 @@
      │    ├── FetchTimeout
      │    ├── TooLarge
      │    ├── HTTPStatusError
+     │    ├── AddressRefused  an address feedsvc may not connect to (outbound.py)
      │    └── DecodeError     bytes that are not text in any honest encoding
      ├── ExtractError         the page has no posts in the expected layout
      │    └── LayoutChanged   far fewer posts than usual (error/block page, redesign)
@@ -56,6 +57,12 @@ class HTTPStatusError(FetchError):
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
+
+
+class AddressRefused(FetchError):
+    """The URL, or a redirect, leads to an address outbound requests may not reach (or is not http(s))."""
+
+    kind = "refused"
 
 
 class DecodeError(FetchError):

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import codecs
 import http.client
+import os
 import re
 import socket
+import stat
 import time
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import BinaryIO, Self
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
 from charset_normalizer import from_bytes
-from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import ConnectionPool
 from urllib3.exceptions import (
     ConnectTimeoutError,
@@ -35,7 +37,7 @@ from urllib3.exceptions import (
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
-from feedsvc import __version__
+from feedsvc import __version__, bounds, outbound, urls
 from feedsvc.config import Source
 from feedsvc.errors import DecodeError, FetchError, FetchTimeout, HTTPStatusError, TooLarge
 from feedsvc.model import Snapshot, Validators
@@ -54,30 +56,98 @@ _BROWSER_ENCODINGS = {
     "gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs", "shiftjis": "cp932", "sjis": "cp932",
     "xsjis": "cp932", "windows31j": "cp932",
 }  # fmt: skip
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f]+")  # C0 controls but TAB, LF, FF, CR
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
-def get(source: Source, validators: Validators, now: datetime) -> Snapshot | None:
+def get(
+    source: Source, validators: Validators, now: datetime, *, policy: outbound.Policy | None = None
+) -> Snapshot | None:
     """The source's page now; ``None`` when unchanged since ``validators``.
 
+    Every hop of the request is checked by ``outbound`` against ``policy``: by default the
+    source's own (its configured host and port exempt); pass ``outbound.for_user_url()`` for a
+    URL a user typed. Error messages never carry the URL's user name or password.
     The gap between requests to one host is kept by ``refresh.run`` (``politeness.HostGate``).
     """
     if source.is_local:
         return _read_file(source, now)
-    return _download(source, validators, now)
+    if policy is None:
+        policy = outbound.for_source(source.url, source.allow_private_addresses)
+    try:
+        return _download(source, validators, now, policy)
+    except FetchError as exc:  # the status is public: no password, and no URL at all for a secret source
+        if exc.args and isinstance(exc.args[0], str):
+            exc.args = (_scrubbed(exc.args[0], source), *exc.args[1:])
+        raise
+
+
+def _scrubbed(message: str, source: Source) -> str:
+    """``message`` with the source's URL as it may be published: no password; for a secret source, no URL."""
+    shown = source.public_url or f"source {source.name} (url secret)"
+    for form in sorted({source.url, urls.redact(source.url)}, key=len, reverse=True):
+        message = message.replace(form, shown)
+    if source.secret:
+        parts = urlsplit(source.url)
+        for secret in (parts.query, parts.username, parts.password):
+            if secret:
+                message = message.replace(secret, "…")
+    return message
 
 
 def _read_file(source: Source, now: datetime) -> Snapshot:
+    """A local file: a regular file only (no FIFO, device or directory), under ``local_root`` when set,
+    read up to ``max_bytes + 1`` bytes within the source's timeout."""
     path = Path(source.url)
     try:
-        size = path.stat().st_size
-        if size > source.max_bytes:
-            raise TooLarge(f"{path}: {size} bytes, more than the {source.max_bytes} allowed")
-        body = path.read_bytes()
+        resolved = path.resolve(strict=True)
+        if source.local_root is not None and not resolved.is_relative_to(source.local_root):
+            raise FetchError(f"{path}: outside local_root {source.local_root}: refusing to read it")
+        # O_NONBLOCK: opening a FIFO with no writer must not hang; the fstat below refuses it anyway
+        fd = os.open(resolved, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise FetchError(f"{path}: not a regular file ({_file_kind(info.st_mode)}): refusing to read it")
+            if info.st_size > source.max_bytes:
+                raise TooLarge(f"{path}: {info.st_size} bytes, more than the {source.max_bytes} allowed")
+        except BaseException:
+            os.close(fd)
+            raise
+        with os.fdopen(fd, "rb", buffering=0) as file:
+            body = _read_file_capped(file, path, source)
     except OSError as exc:
         raise FetchError(f"{path}: cannot read: {exc.strerror or exc}") from None
     media_type = "text/html" if path.suffix.lower() in (".html", ".htm") or _looks_like_html(body) else "text/plain"
-    return Snapshot(url=path.as_uri(), text=decode(body, None), media_type=media_type, fetched_at=now)
+    text, warning = _bounded(decode(body, None), media_type)
+    return Snapshot(url=path.as_uri(), text=text, media_type=media_type, fetched_at=now, warning=warning)
+
+
+def _read_file_capped(file: BinaryIO, path: Path, source: Source) -> bytes:
+    deadline = time.monotonic() + source.timeout
+    chunks: list[bytes] = []
+    total = 0
+    while chunk := file.read(min(_CHUNK, source.max_bytes + 1 - total)):
+        total += len(chunk)
+        chunks.append(chunk)
+        if total > source.max_bytes:
+            raise TooLarge(f"{path}: more than the {source.max_bytes} bytes allowed")
+        if time.monotonic() > deadline:
+            raise FetchTimeout(f"{path}: not read within {source.timeout:g} s")
+    return b"".join(chunks)
+
+
+def _file_kind(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "not a plain file"
 
 
 class _Retry(Retry):
@@ -103,15 +173,15 @@ class _Retry(Retry):
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
-def _session() -> requests.Session:
-    """A session that retries connection errors, 5xx and 429 with backoff, honouring Retry-After."""
-    retry = _Retry(
+def _retry() -> Retry:
+    """Retries of connection errors, 5xx and 429 with backoff, honouring Retry-After (redirects are ours)."""
+    return _Retry(
         total=RETRIES + 1,
         connect=RETRIES,
         read=1,
         status=RETRIES,
         other=0,
-        redirect=False,  # requests follows redirects itself, up to max_redirects
+        redirect=False,  # _download follows redirects itself, checking each hop's address
         allowed_methods=frozenset({"GET"}),
         status_forcelist=RETRY_STATUSES,
         backoff_factor=RETRY_BACKOFF,
@@ -119,15 +189,12 @@ def _session() -> requests.Session:
         respect_retry_after_header=True,
         raise_on_status=False,  # the last answer comes back; its status becomes an HTTPStatusError
     )
-    session = requests.Session()
-    session.max_redirects = MAX_REDIRECTS
-    adapter = HTTPAdapter(max_retries=retry)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
 
 
-def _download(source: Source, validators: Validators, now: datetime) -> Snapshot | None:
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+def _download(source: Source, validators: Validators, now: datetime, policy: outbound.Policy) -> Snapshot | None:
     headers = {
         "User-Agent": USER_AGENT,
         "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.5",
@@ -138,28 +205,43 @@ def _download(source: Source, validators: Validators, now: datetime) -> Snapshot
     if validators.last_modified:
         headers["If-Modified-Since"] = validators.last_modified
     deadline = time.monotonic() + source.timeout * (RETRIES + 2)
+    url = source.url
     try:
-        with (
-            _session() as session,
-            session.get(
-                source.url, headers=headers, timeout=(min(10.0, source.timeout), source.timeout), stream=True
-            ) as response,
-        ):
-            if response.status_code == 304:
-                return None
-            if response.status_code >= 400:
-                raise _status_error(source.url, response)
-            if response.status_code >= 300:
-                raise FetchError(f"{source.url}: HTTP {response.status_code} redirect without a usable Location")
-            body = _read_capped(response, source.max_bytes, source.url, deadline)
-            if not body.strip():
-                raise FetchError(f"{source.url}: the site answered {response.status_code} with an empty page")
-            content_type = response.headers.get("Content-Type", "")
-            final_url = response.url
-            etag = response.headers.get("ETag")
-            last_modified = response.headers.get("Last-Modified")
-    except requests.TooManyRedirects:
-        raise FetchError(f"{source.url}: more than {MAX_REDIRECTS} redirects (a redirect loop?)") from None
+        for _hop in range(MAX_REDIRECTS + 1):
+            addresses = outbound.check(url, policy)  # every hop: the addresses checked are the ones connected to
+            with (
+                outbound.pinned_session(addresses, _retry()) as session,
+                session.get(
+                    url,
+                    headers=headers,
+                    timeout=(min(10.0, source.timeout), source.timeout),
+                    stream=True,
+                    allow_redirects=False,
+                ) as response,
+            ):
+                location = response.headers.get("Location")
+                if response.status_code in REDIRECTS and location:
+                    try:
+                        url = urljoin(url, location.strip())
+                    except ValueError:
+                        raise FetchError(f"{source.url}: HTTP {response.status_code} to a malformed Location") from None
+                    continue
+                if response.status_code == 304:
+                    return None
+                if response.status_code >= 400:
+                    raise _status_error(source.url, response)
+                if response.status_code >= 300:
+                    raise FetchError(f"{source.url}: HTTP {response.status_code} redirect without a usable Location")
+                body = _read_capped(response, source.max_bytes, source.url, deadline)
+                if not body.strip():
+                    raise FetchError(f"{source.url}: the site answered {response.status_code} with an empty page")
+                content_type = response.headers.get("Content-Type", "")
+                final_url = url
+                etag = response.headers.get("ETag")
+                last_modified = response.headers.get("Last-Modified")
+                break
+        else:
+            raise FetchError(f"{source.url}: more than {MAX_REDIRECTS} redirects (a redirect loop?)")
     except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
         raise _plain(source, exc) from None
     media, _, params = content_type.partition(";")
@@ -169,6 +251,7 @@ def _download(source: Source, validators: Validators, now: datetime) -> Snapshot
     charset = _param(params, "charset")
     text = decode(body, charset)
     is_html = media in ("text/html", "application/xhtml+xml") or (media == "" and _looks_like_html(body))
+    text, warning = _bounded(text, "text/html" if is_html else "text/plain")
     return Snapshot(
         url=final_url,
         text=text,
@@ -176,6 +259,7 @@ def _download(source: Source, validators: Validators, now: datetime) -> Snapshot
         fetched_at=now,
         etag=etag,
         last_modified=last_modified,
+        warning=warning,
     )
 
 
@@ -263,7 +347,13 @@ def decode(body: bytes, declared: str | None) -> str:
     meta = _META_CHARSET.search(body[:4096])
     for encoding in (declared, meta.group(1).decode("ascii") if meta else None):
         if encoding:
-            return _strict(body, encoding)
+            try:
+                return _strict(body, encoding)
+            except DecodeError:
+                # a charset that lies (UTF-8 bytes under <meta charset=gb2312>): browsers read UTF-8
+                if not _is_utf8(body):
+                    raise
+                return body.decode("utf-8")
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:
@@ -274,16 +364,44 @@ def decode(body: bytes, declared: str | None) -> str:
     return _strict(body, best.encoding)
 
 
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _strict(body: bytes, encoding: str) -> str:
     try:
-        codecs.lookup(encoding)
-    except LookupError:
+        info = codecs.lookup(encoding)
+    except (LookupError, ValueError):
         raise DecodeError(f"page declares unknown charset {encoding!r}") from None
+    if not getattr(info, "_is_text_encoding", True):  # zlib, base64, rot13...: codecs, not charsets
+        raise DecodeError(f"page declares charset {encoding!r}, which is not a text encoding")
     encoding = _BROWSER_ENCODINGS.get(encoding.lower().replace("-", "").replace("_", ""), encoding)
     try:
         return body.decode(encoding)
     except UnicodeDecodeError as exc:
         raise DecodeError(f"page is not valid {encoding} (byte {exc.start}): refusing to guess") from None
+    except LookupError:
+        raise DecodeError(f"page declares charset {encoding!r}, which is not a text encoding") from None
+
+
+def _bounded(text: str, media_type: str) -> tuple[str, str | None]:
+    """The page without C0 control characters (invisible, XML-illegal; a layout would otherwise take
+    some for white space and change a title's identity); an HTML page cut after ``bounds.MAX_TAGS``
+    tags and nested no deeper than ``bounds.MAX_DEPTH`` levels (parsing cost bounded); and the
+    warning to record when something was cut."""
+    text = _CONTROLS.sub("", text)
+    if media_type != "text/html":
+        return text, None
+    text, warning = bounds.truncated(text)
+    flat = bounds.shallow(text)
+    if flat is not text:
+        deep = f"the page nests elements more than {bounds.MAX_DEPTH} levels deep: the deeper ones were flattened"
+        warning = f"{warning}; {deep}" if warning else deep
+    return flat, warning
 
 
 def _param(params: str, name: str) -> str | None:

@@ -47,6 +47,7 @@ class Snapshot:
     fetched_at: datetime
     etag: str | None = None
     last_modified: str | None = None
+    warning: str | None = None  # what was cut from the page to bound its parsing (bounds.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +141,7 @@ class Diff:
     changed: tuple[Entry, ...] = ()
     seen: int = 0  # posts on the page
     listing: Listing | None = None  # to remember, when the page had dates
+    listed_tombstones: frozenset[str] = frozenset()  # pruned posts the page still shows: their tombstones stay
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +164,7 @@ class SourceStatus:
     retry_after: datetime | None = None  # the site asked (Retry-After) not to be polled before this
     icon: str | None = None  # the icon the page names, when ``read_icon``
     read_icon: bool = False  # the page was HTML: ``icon`` replaces the stored one (None clears it)
+    warning: str | None = None  # a successful refresh that left something out (bounds.MAX_POSTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +182,7 @@ class SourceState:
     icon: str | None = None  # absolute URL of the site's icon or logo, when its page names one
     retry_after_until: datetime | None = None  # the site's Retry-After, when it sent one
     recent_posts: tuple[int, ...] = ()  # posts on the latest pages read, oldest first
+    warning: str | None = None  # what the latest successful refresh left out, if anything
 
 
 class Outcome(StrEnum):

@@ -8,17 +8,18 @@ header naming the layout or detector that matched and the feed the page announce
 
 from __future__ import annotations
 
+import json
 import tomllib
 import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feedsvc import differ, extract, fetch
 from feedsvc.config import Source, parse_selectors
 from feedsvc.errors import ConfigError, FetchError
-from feedsvc.extract import shown_dates
 from feedsvc.extract.selectors import Selectors
 from feedsvc.model import Entry, Known, Post, Validators
 
@@ -51,16 +52,66 @@ def _selectors(text: str) -> Selectors:
     return parse_selectors(table, "--selectors")
 
 
-def report(preview_source: Source, now: datetime) -> str:
-    """The table ``feedsvc preview`` prints; raises FetchError or ExtractError when there is nothing to show."""
+def report(preview_source: Source, now: datetime, *, as_json: bool = False, explain: bool = False) -> str:
+    """The table ``feedsvc preview`` prints (or its JSON, with ``as_json``; with ``explain``, how auto
+    mode chose); raises FetchError or ExtractError when there is nothing to show."""
     snapshot = fetch.get(preview_source, Validators(), now)
     if snapshot is None:  # pragma: no cover - no validators are sent, so no 304
         raise FetchError(f"{preview_source.url}: not modified")
     zone = preview_source.zone
-    result = extract.extract(snapshot, preview_source.layout, selectors=preview_source.selectors, zone=zone)
+    layout, selectors = preview_source.layout, preview_source.selectors
+    reasons = extract.explain(snapshot, layout, selectors=selectors, zone=zone) if explain else None
+    result = extract.extract(snapshot, layout, selectors=selectors, zone=zone)
     entries = {entry.identity: entry for entry in differ.diff(Known(), result.posts, now, zone, "preview").new}
+    if as_json:
+        return json.dumps(
+            _as_data(snapshot.url, preview_source, result, entries, reasons), ensure_ascii=False, indent=1
+        )
+    table = _table_report(snapshot.url, preview_source, result, entries)
+    return table if reasons is None else "\n".join([table, "", "how auto mode chose:", *reasons])
+
+
+def _as_data(
+    url: str,
+    preview_source: Source,
+    result: extract.Extraction,
+    entries: dict[str, Entry],
+    reasons: list[str] | None,
+) -> dict[str, Any]:
+    zone = preview_source.zone
+    posts = []
+    for post, key in zip(result.posts, differ.identities(result.posts), strict=True):
+        entry = entries.get(key)
+        resolved, how = _date(post, entry, zone)
+        posts.append(
+            {
+                "title": post.title,
+                "link": post.link,
+                "date_shown": post.date_shown,
+                "date": None if resolved == "-" else resolved,
+                "date_how": how,
+                "author": post.author,
+                "summary": post.summary,
+            }
+        )
+    data: dict[str, Any] = {
+        "url": url,
+        "layout": result.layout,
+        "auto_detected": preview_source.layout == "auto",
+        "timezone": zone.key,
+        "feed_url": result.feed_url,
+        "posts": posts,
+    }
+    if reasons is not None:
+        data["explain"] = reasons
+    return data
+
+
+def _table_report(url: str, preview_source: Source, result: extract.Extraction, entries: dict[str, Entry]) -> str:
+    zone = preview_source.zone
+    snapshot_url = url
     header = [
-        f"{snapshot.url}",
+        f"{snapshot_url}",
         f"layout: {result.layout}"
         + (" (auto-detected)" if preview_source.layout == "auto" else "")
         + f", {len(result.posts)} post(s), dates in {zone.key}",
@@ -68,8 +119,8 @@ def report(preview_source: Source, now: datetime) -> str:
     if result.feed_url:
         header.append(f"note: the page announces its own feed: {result.feed_url}")
     rows = [["#", "date", "resolved", "title", "link", "summary"]]
-    for number, post in enumerate(result.posts, start=1):
-        entry = entries.get(differ.identity(post))
+    for number, (post, key) in enumerate(zip(result.posts, differ.identities(result.posts), strict=True), start=1):
+        entry = entries.get(key)
         rows.append(
             [
                 str(number),
@@ -89,8 +140,7 @@ def _date(post: Post, entry: Entry | None, zone: ZoneInfo) -> tuple[str, str]:
     shown = local.strftime("%Y-%m-%d %H:%M") if post.date.hour is not None else local.strftime("%Y-%m-%d")
     how = entry.date_evidence.value if entry.date_evidence else "page"
     if post.date_shown:
-        read = shown_dates.find(post.date_shown, entry.first_seen, zone)
-        how = "relative to the fetch" if read is not None and read.how == "relative" else how
+        how = "relative to the fetch" if post.date_relative else how
         how += f" {post.date_shown!r}"
     return shown, how
 

@@ -26,16 +26,17 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
 from feedsvc import config, refresh
-from feedsvc.config import Current, Settings
+from feedsvc.config import Current, Settings, Source
 from feedsvc.errors import ConfigError, FeedsvcError
 from feedsvc.feeds import publish, static
 from feedsvc.metrics import Metrics
 from feedsvc.refresh import recovery, schedule
-from feedsvc.refresh.reload import Reloader, Report
+from feedsvc.refresh.reload import Reloader, Report, moved
 from feedsvc.refresh.runner import Runner
 from feedsvc.store import Store
 from feedsvc.web import create_app
 from feedsvc.web.cache import FeedCache
+from feedsvc.web.throttle import Throttle
 
 log = logging.getLogger("feedsvc")
 
@@ -61,6 +62,7 @@ class Service:
         self.jobs: BackgroundScheduler | None = schedule.build(self.runner, first_run_in) if scheduled else None
         self.reloader = None if config_path is None else Reloader(config_path, self.current, self._reschedule)
         self.feed_cache = FeedCache(self.store, self.current)
+        self.token_throttle = Throttle()  # wrong admin tokens, per client address
 
     @classmethod
     def from_config(cls, path: str | os.PathLike[str], *, scheduled: bool = True) -> Service:
@@ -95,6 +97,7 @@ class Service:
         if grace is None:
             grace = self.settings.shutdown_grace.total_seconds()
         log.info("stopping: waiting up to %g s for running refreshes", grace)
+        self.runner.close()
         if self.jobs is not None and self.jobs.running:
             self.jobs.shutdown(wait=False)
         idle = self.runner.wait_idle(grace)
@@ -104,9 +107,19 @@ class Service:
             self.store.close()
         return idle
 
-    def _reschedule(self, settings: Settings) -> None:
-        if self.jobs is not None:
-            schedule.sync(self.jobs, self.runner, settings)
+    def _reschedule(self, old: Settings, new: Settings) -> None:
+        """After a reload: the jobs follow the sources; a page that moved is read at once (in the
+        background), not an interval after the last fetch of the old one. Web-only processes do neither."""
+        if self.jobs is None:
+            return
+        schedule.sync(self.jobs, self.runner, new)
+        sources = [source for name in moved(old, new) if (source := new.source(name)) is not None]
+        if sources:
+            threading.Thread(target=self._refresh_all, args=(sources,), name="feedsvc-moved", daemon=True).start()
+
+    def _refresh_all(self, sources: list[Source]) -> None:
+        for source in sources:
+            self.runner.refresh_now(source)
 
 
 def reload_on_sighup(service: Service) -> Callable[[int, FrameType | None], None]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, time
@@ -31,9 +32,23 @@ _SAME_TEXT_PREFIX = 24
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
+# Control (Cc) and format (Cf) characters, removed before titles are compared; the controls that are
+# white space in text (TAB, LF, CR, NEL U+0085) are folded with the rest of the white space instead.
+_INVISIBLE = re.compile(
+    "["
+    + "".join(
+        re.escape(chr(c))
+        for c in range(0x110000)
+        if unicodedata.category(chr(c)) in ("Cc", "Cf") and chr(c) not in "\t\n\r\x85"
+    )
+    + "]+"
+)
+
+
 def normalize(text: str) -> str:
-    """NFKC, case-folded, white space folded: how titles are compared."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    """NFKC, case-folded, control and format characters removed, every white space and line or
+    paragraph separator (U+2028, U+2029, U+0085 too) folded to one space: how titles are compared."""
+    return " ".join(_INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).casefold().split())
 
 
 def words(text: str) -> str:
@@ -41,13 +56,38 @@ def words(text: str) -> str:
     return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
-def identity(post: Post) -> str:
-    """A stable key for a post: its link, else its normalised title and month-day."""
-    if post.link:
+def identity(post: Post, *, shared_link: bool = False) -> str:
+    """A stable key for a post: its link, else its normalised title and month-day.
+
+    ``shared_link``: several posts of the page carry this link (one "read more" page for many
+    items): then the link and the normalised title, so that they stay distinct posts.
+    """
+    if post.link and shared_link:
+        key = "link:" + _normal_link(post.link) + "|title:" + normalize(post.title)
+    elif post.link:
         key = "link:" + _normal_link(post.link)
     else:
         key = "title:" + normalize(post.title) + "|" + (post.date.month_day if post.date else "")
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
+
+
+def identities(posts: Sequence[Post], known: Known | None = None) -> list[str]:
+    """Each post's identity on this page: link + title where several posts share a link.
+
+    A post stored before under its link alone (when its link was not yet shared) keeps that
+    identity when its title is the stored one, so existing entries still match.
+    """
+    counts = Counter(_normal_link(post.link) for post in posts if post.link)
+    keys = []
+    for post in posts:
+        shared = post.link is not None and counts[_normal_link(post.link)] > 1
+        key = identity(post, shared_link=shared)
+        if shared and known is not None and key not in known.entries:
+            old = known.entries.get(identity(post))
+            if old is not None and normalize(old.title) == normalize(post.title):
+                key = old.identity
+        keys.append(key)
+    return keys
 
 
 def diff(known: Known, posts: Sequence[Post], seen_at: datetime, zone: ZoneInfo, source: str) -> Diff:
@@ -77,15 +117,22 @@ def diff(known: Known, posts: Sequence[Post], seen_at: datetime, zone: ZoneInfo,
         if (old.published, old.date_evidence) != (published, result.evidence):
             changed[key] = replace(old, published=published, date_evidence=result.evidence, updated=seen_at)
 
-    return Diff(new=tuple(new), changed=tuple(changed.values()), seen=len(posts), listing=listing)
+    listed_tombstones = frozenset(identity(post) for post in posts) & known.tombstones
+    return Diff(
+        new=tuple(new),
+        changed=tuple(changed.values()),
+        seen=len(posts),
+        listing=listing,
+        listed_tombstones=listed_tombstones,
+    )
 
 
 def _match(known: Known, posts: Iterable[Post], zone: ZoneInfo) -> list[tuple[str, Post]]:
     """Each post with its identity: known ones first by key, then untitled ones by text."""
     out: list[tuple[str, Post]] = []
     taken: set[str] = set()
-    for post in posts:
-        key = identity(post)
+    posts = list(posts)
+    for post, key in zip(posts, identities(posts, known), strict=True):
         if key not in known.entries:
             key = _same_text(known, post, zone) or key
         if key in taken or key in known.tombstones:

@@ -10,8 +10,9 @@ Every layout reads a ``Page`` (page.py: the snapshot's lines, or its parsed HTML
 
 ``layout="auto"`` uses the selectors when the source has them; otherwise it reads the page
 with the text layout whose post heads the page shows most often and, on an HTML page, with the
-first HTML detector (in the order above) that finds posts, and keeps the reading that gives
-more posts a link and a date (the text layout on a tie).
+first HTML detector (in the order above) that finds posts (the repeated blocks instead when they
+hold over three times as many posts: a listing whose JSON-LD declares only one article), and keeps
+the reading that gives more posts a link and a date (the text layout on a tie).
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ LAYOUTS: dict[str, Layout] = {
 }
 _MARKS: dict[str, Callable[[Sequence[Line]], int]] = {"byline": byline.count, "day_month": day_month.count}
 _UTC = ZoneInfo("UTC")
+MANY_MORE = 3  # the repeated blocks replace a structured reading that finds under a third of their posts
+STRUCTURED_STANDS = 10  # a structured reading of this many posts stands without that check
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +92,7 @@ def _auto(page: Page) -> tuple[str, list[Post]]:
     if text_layout is not None:
         candidates.append((text_layout, TEXT_LAYOUTS[text_layout](page.lines)))
     if page.is_html:
-        detected = next(((name, found) for name, detector in HTML_DETECTORS.items() if (found := detector(page))), None)
+        detected = _html_reading(page)
         if detected is not None:
             candidates.append(detected)
     candidates = [(name, found) for name, found in candidates if found]
@@ -100,6 +103,58 @@ def _auto(page: Page) -> tuple[str, list[Post]]:
     raise ExtractError(
         f"no posts found: page matches none of the layouts {', '.join(_MARKS)}, {', '.join(HTML_DETECTORS)}"
     )
+
+
+def _html_reading(page: Page) -> tuple[str, list[Post]] | None:
+    """The first structured detector (JSON-LD, h-entry) that finds posts, unless the repeated
+    blocks hold many more (a listing whose JSON-LD declares only its featured article)."""
+    structured = None
+    for name, detector in HTML_DETECTORS.items():
+        if name != "html_blocks" and (found := detector(page)):
+            structured = (name, found)
+            break
+    if structured is not None and len(structured[1]) >= STRUCTURED_STANDS:
+        return structured
+    blocks_found = html_blocks.posts(page)
+    if blocks_found and (structured is None or len(blocks_found) > MANY_MORE * len(structured[1])):
+        return "html_blocks", blocks_found
+    return structured
+
+
+def explain(
+    snapshot: Snapshot, layout: str = "auto", *, selectors: Selectors | None = None, zone: ZoneInfo = _UTC
+) -> list[str]:
+    """How auto mode reads ``snapshot``: each reading considered, the HTML candidate lists with their
+    scores and factors, and why the winner won (what ``feedsvc preview --explain`` prints)."""
+    page = Page(snapshot, zone, selectors)
+    if layout != "auto" or page.selectors is not None:
+        return [f"layout {layout if layout != 'auto' else 'selectors'} was asked for: nothing was detected"]
+    lines = []
+    text_layout = _most_marked(page.lines)
+    readings: list[tuple[str, list[Post]]] = []
+    if text_layout is not None:
+        readings.append((text_layout, TEXT_LAYOUTS[text_layout](page.lines)))
+    else:
+        lines.append("text layouts: no byline or day_month post heads on the page")
+    if page.is_html:
+        for name, detector in HTML_DETECTORS.items():
+            lines.append(f"{name}: {len(detector(page))} post(s)")
+            if name == "html_blocks":
+                lines.extend("  " + line for line in html_blocks.explain(page))
+        if (reading := _html_reading(page)) is not None:
+            readings.append(reading)
+            lines.append(
+                f"html reading: {reading[0]} (JSON-LD, then h-entry, unless the repeated blocks hold over "
+                f"{MANY_MORE}x their posts)"
+            )
+    for name, found in readings:
+        lines.append(
+            f"reading {name}: {len(found)} post(s), completeness {_completeness(found)} (2 per link, 1 per date)"
+        )
+    if readings:
+        best = max(readings, key=lambda reading: _completeness(reading[1]))
+        lines.append(f"chosen: {best[0]} (the most complete reading; the text layout on a tie)")
+    return lines
 
 
 def _completeness(found: Sequence[Post]) -> int:

@@ -1,95 +1,209 @@
 """The ``html_blocks`` detector: the page's repeated post list, found without selectors.
 
-Every element's children are grouped by their tag and classes; a group of at least
-``MIN_POSTS`` siblings that each hold a link with text is a candidate list. Candidates are
-scored by how many posts and how much text they hold, more for article-like blocks (a
-heading, a date, ``<article>``, ``post``/``entry`` classes), much less inside navigation,
-headers, footers, sidebars, tag clouds, pagers and comment lists. The best group's blocks
-are read as posts (blocks.py).
+Every element's children are grouped into repeated records (records.py: one sibling per
+record, or several rows per record). A group of at least ``MIN_POSTS`` records that hold a
+link with text is a candidate list, scored (scoring.py) by the text it holds, more for
+article-like records (a heading, a date, ``<article>``), much less for navigation, sidebars,
+widgets, tag clouds and lists of one-word links. The winner gives way to a good list nested in
+its records (a post list is the innermost repetition); then the groups elsewhere on the page
+built the same way join it (one list split by year, topic or section, stickies above the rest),
+and so do lone siblings of the same kind (a featured post), in page order. Its records are read
+as posts (blocks.py; the title from the list's title column, columns.py) and tidied (cleanup.py).
 """
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborNode
 
-from feedsvc.extract import blocks, shown_dates
+from feedsvc.extract import blocks, cleanup, columns, records, scoring
 from feedsvc.extract.page import Page
+from feedsvc.extract.records import Record
+from feedsvc.extract.scoring import Candidate
 from feedsvc.model import Post
 
-MIN_POSTS = 2
-DATED_SHARE = 0.75
-SAMPLE = 30
+MIN_POSTS = records.MIN_RECORDS
 INNER_SHARE = 0.25
-MAX_LINKS = 8  # a post block holds few links (title, author, category, comments); a layout block many
-_FURNITURE_TAGS = frozenset({"nav", "header", "footer", "aside", "menu", "select"})
-_FURNITURE = re.compile(
-    r"(?<![a-z])(?:nav|menu|footer|sidebar|side-bar|widget|comment|reply|tag|cloud|popular|hot|related|recommend|"
-    r"breadcrumb|pagination|pager|page-numbers|paging|share|social|friend|links|blogroll|categor|toc)",
-    re.IGNORECASE,
-)
-_MAIN_LIST = re.compile(r"(?<![a-z])(?:blog|posts|main|content)(?![a-z])", re.IGNORECASE)
-_ARTICLE_LIKE = re.compile(r"post|entry|article|story|thread|news|item|card|blog|list", re.IGNORECASE)
-_CANDIDATE_TAGS = frozenset({"article", "tr", "tbody", "li", "section", "div", "dl", "dd", "dt", "a", "p", "h2", "h3"})
+OVERLAP = 0.5
+_SIMPLE_CLASS = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_STRAY_TAGS = frozenset({"article", "li", "div", "section"})
+JOIN_SHARE = 0.2  # a group built like the winner joins it when its records score at least this share of the winner's
 
 
 @dataclass(frozen=True, slots=True)
-class Candidate:
-    """A group of sibling blocks that may be the post list, and how likely it is."""
+class Choice:
+    """The list the detector reads, and the candidates it weighed (for ``feedsvc preview --explain``)."""
 
-    members: tuple[LexborNode, ...]
-    score: float
+    winner: Candidate | None
+    joined: tuple[Candidate, ...]
+    considered: tuple[Candidate, ...]
+    why: str
+    strays: tuple[Record, ...] = ()
+    positions: dict[int, int] = field(default_factory=dict)  # page order, when several groups make the list
+
+    @property
+    def records(self) -> list[Record]:
+        if self.winner is None:
+            return []
+        every = [record for group in (self.winner, *self.joined) for record in group.records] + list(self.strays)
+        if not self.positions:
+            return every
+        return sorted(every, key=lambda record: self.positions.get(record[0].mem_id, 0))
 
 
 def posts(page: Page) -> list[Post]:
-    """The posts of the best-scoring repeated block group; [] when the page has none."""
-    best = candidate(page)
-    if best is None:
-        return []
-    found = [post for member in best.members if (post := blocks.post(member, page)) is not None]
-    dated = [post for post in found if post.date is not None]
-    if len(dated) >= DATED_SHARE * len(found):
-        return dated  # when nearly every block shows a date, one without is a pager or a header row
-    return found
+    """The posts of the best-scoring repeated record group (and its split parts); [] when the page has none."""
+    chosen = choose(page).records
+    titles = columns.title_links(chosen) if not _headed(chosen) else [None] * len(chosen)
+    read = [
+        (record, post)
+        for record, title in zip(chosen, titles, strict=True)
+        if (post := blocks.post(record, page, title=title)) is not None
+    ]
+    return cleanup.tidy(read, page)
 
 
-def candidate(page: Page) -> Candidate | None:
-    """The sibling group most likely to be the page's post list.
+def choose(page: Page) -> Choice:
+    """The group most likely to be the page's post list, the groups that continue it, and why."""
+    candidates = sorted(_candidates(page), key=lambda c: -c.score)
+    if not candidates:
+        return Choice(None, (), (), "no repeated block with links")
+    best = candidates[0]
+    why = f"highest score {best.score:.0f}"
+    while (inner := _inner(best, candidates)) is not None:
+        why = f"nested in {best.path} (score {best.score:.0f}), a list of its own at {inner.score:.0f}"
+        best = inner
+    joined = tuple(_continuations(best, candidates))
+    if joined:
+        why += f"; {len(joined)} more group(s) built the same way join it"
+    strays = tuple(_strays(best, joined, page))
+    if strays:
+        why += f"; {len(strays)} lone sibling(s) of the same kind (a featured post) join it"
+    positions: dict[int, int] = {}
+    if (joined or strays) and page.body is not None:
+        positions = {node.mem_id: index for index, node in enumerate(page.body.traverse())}
+    return Choice(best, joined, tuple(candidates), why, strays, positions)
 
-    A group whose blocks hold another good candidate (page columns holding the list) gives way
-    to that inner group: a post list is the innermost repetition.
-    """
+
+def _strays(best: Candidate, joined: tuple[Candidate, ...], page: Page) -> Iterator[Record]:
+    """Single siblings of the list's records built like them (a featured post set apart by a class)."""
+    if best.records[0][0].tag not in _STRAY_TAGS or any(len(record) > 1 for record in best.records):
+        return
+    taken = {record[0].mem_id for group in (best, *joined) for record in group.records}
+    parents = [group.records[0][0].parent for group in (best, *joined)]
+    tag, names = best.parent_key
+    if names and all(_SIMPLE_CLASS.fullmatch(name) for name in names) and page.body is not None:
+        # lists of the same kind elsewhere holding a single item (a pinned post in its own block)
+        for other in page.body.css(".".join([tag, *sorted(names)])):
+            items = [child for child in other.iter() if child.is_element_node]
+            if len(items) == 1 and not scoring.is_furniture(other, page):
+                parents.append(other)
+    seen: set[int] = set()
+    for parent in parents:
+        if parent is None or parent.mem_id in seen:
+            continue
+        seen.add(parent.mem_id)
+        for child in parent.iter():
+            if child.mem_id in taken or not child.is_element_node:
+                continue
+            key = (child.tag or "", frozenset(records.classes(child)))
+            if _same_kind(key, best.key) and best.key[1] and scoring.lone_post(child, page):
+                yield (child,)
+
+
+def _candidates(page: Page) -> Iterator[Candidate]:
     if page.body is None:
-        return None
-    candidates: list[Candidate] = []
-    for parent in page.body.traverse():
+        return
+    for order, parent in enumerate(page.body.traverse()):
         if not parent.is_element_node:
             continue
-        for members in _groups(parent):
-            scored = _score(parent, members, page) if len(members) >= MIN_POSTS else None
+        for group in records.groups(parent):
+            scored = scoring.score(group, page, order)
             if scored is not None:
-                candidates.append(scored)
-    if not candidates:
-        return None
-    best = max(candidates, key=lambda c: c.score)
-    while (inner := _inner(best, candidates)) is not None:
-        best = inner
-    return best
+                yield scored
 
 
 def _inner(outer: Candidate, candidates: list[Candidate]) -> Candidate | None:
-    """The best candidate nested inside ``outer``'s blocks that scores at least INNER_SHARE of it."""
-    blocks_of_outer = {member.mem_id for member in outer.members}
-    nested = [
-        c
-        for c in candidates
-        if c is not outer and c.score >= INNER_SHARE * outer.score and _inside_any(c.members[0], blocks_of_outer)
-    ]
-    return max(nested, key=lambda c: c.score, default=None)
+    """The best candidate nested inside ``outer``'s records that scores at least INNER_SHARE of it.
+
+    When lists of one kind sit in at least half of the outer records (the same parts inside every
+    post, or the posts of every grid row), they count together, and they win only when their records
+    are alike posts: else the outer records are the posts.
+    """
+    rows = {node.mem_id: index for index, record in enumerate(outer.records) for node in record}
+    nested: list[tuple[Candidate, int]] = []
+    for c in candidates:
+        if c is not outer and (holder := _holder(c.records[0][0], rows)) is not None:
+            nested.append((c, holder))
+    totals: dict[tuple[object, ...], float] = {}
+    joined: dict[tuple[object, ...], list[Record]] = {}
+    holders: dict[tuple[object, ...], set[int]] = {}
+    for c, holder in nested:
+        kind = (c.key, c.tag_path)
+        totals[kind] = totals.get(kind, 0.0) + c.score
+        joined.setdefault(kind, []).extend(c.records)
+        holders.setdefault(kind, set()).add(holder)
+    for inner, _ in sorted(nested, key=lambda pair: -pair[0].score):
+        kind = (inner.key, inner.tag_path)
+        repeats = len(holders[kind]) >= max(2, len(outer.records) / 2)
+        mass = totals[kind] if repeats else inner.score
+        if mass < INNER_SHARE * outer.score:
+            continue
+        if repeats and not scoring.alike(joined[kind]):
+            continue  # the same parts inside every outer record: the outer records are the posts
+        return inner
+    return None
+
+
+def _holder(node: LexborNode, rows: dict[int, int]) -> int | None:
+    """The index of the outer record ``node`` sits in, if any."""
+    parent = node.parent
+    while parent is not None:
+        if parent.mem_id in rows:
+            return rows[parent.mem_id]
+        parent = parent.parent
+    return None
+
+
+def _continuations(best: Candidate, candidates: list[Candidate]) -> Iterator[Candidate]:
+    """Groups built like ``best`` (same record key, same path of tags) elsewhere on the page."""
+    taken = {node.mem_id for record in best.records for node in record}
+    per_record = best.score / len(best.records)
+    for other in candidates:
+        if other is best or not _same_kind(other.key, best.key) or not _same_place(other, best):
+            continue
+        if other.score < JOIN_SHARE * per_record * len(other.records) or other.furniture:
+            continue
+        first = other.records[0][0]
+        if _inside_any(first, taken) or any(_inside_any(node, {first.mem_id}) for node in (best.records[0][0],)):
+            continue
+        taken.update(node.mem_id for record in other.records for node in record)
+        yield other
+
+
+def _same_place(one: Candidate, other: Candidate) -> bool:
+    """The same path of tags up to the body, or parents of one kind (``ul.notes``) a wrapper or two apart."""
+    if one.tag_path == other.tag_path:
+        return True
+    near = abs(len(one.tag_path) - len(other.tag_path)) <= 2
+    return bool(one.parent_key[1]) and one.parent_key == other.parent_key and near
+
+
+def _same_kind(one: records.Key, other: records.Key) -> bool:
+    """Same tag, and the classes of one include the other's (``threadbit`` and ``threadbit sticky``) or
+    mostly overlap (``post hentry category-news`` and ``post hentry has-thumbnail``)."""
+    if one[0] != other[0]:
+        return False
+    if one[1] == other[1]:
+        return True
+    if not one[1] or not other[1]:
+        return False  # a bare tag is no kin of a classed one
+    if one[1] <= other[1] or other[1] <= one[1]:
+        return True
+    return len(one[1] & other[1]) >= OVERLAP * min(len(one[1]), len(other[1]))
 
 
 def _inside_any(node: LexborNode, ancestors: set[int]) -> bool:
@@ -101,78 +215,19 @@ def _inside_any(node: LexborNode, ancestors: set[int]) -> bool:
     return False
 
 
-def _groups(parent: LexborNode) -> list[list[LexborNode]]:
-    """``parent``'s children grouped by tag and the classes most siblings of that tag share.
-
-    Classes that vary from post to post (``category-news``, ``post-412``) do not split a group.
-    """
-    by_tag: dict[str, list[LexborNode]] = {}
-    for child in parent.iter():
-        if child.is_element_node and child.tag in _CANDIDATE_TAGS:
-            by_tag.setdefault(child.tag or "", []).append(child)
-    groups: list[list[LexborNode]] = []
-    for tag, children in by_tag.items():
-        if len(children) < MIN_POSTS:
-            continue
-        counts = Counter(c for child in children for c in set(_classes(child)))
-        shared = {c for c, n in counts.items() if n >= 0.7 * len(children)}
-        keyed: dict[tuple[str, frozenset[str]], list[LexborNode]] = {}
-        for child in children:
-            keyed.setdefault((tag, frozenset(_classes(child)) & shared), []).append(child)
-        groups.extend(keyed.values())
-    return groups
+def explain(page: Page, limit: int = 8) -> list[str]:
+    """The candidates weighed, best first, with their scores and factors, and why the winner won."""
+    choice = choose(page)
+    lines = [f"chosen: {choice.winner.path if choice.winner else '-'}: {choice.why}"]
+    joined = {id(c) for c in choice.joined}
+    for c in choice.considered[:limit]:
+        mark = "*" if c is choice.winner else "+" if id(c) in joined else " "
+        lines.append(f"{mark} {c.score:9.1f}  {c.path}  [{len(c.records)} records]  {'; '.join(c.factors)}")
+    return lines
 
 
-def _classes(node: LexborNode) -> list[str]:
-    return (node.attributes.get("class") or "").split()
-
-
-def _score(parent: LexborNode, members: list[LexborNode], page: Page) -> Candidate | None:
-    linked = [m for m in members if _has_link(m, page)]
-    if len(linked) < MIN_POSTS or len(linked) < 0.6 * len(members):
-        return None
-    sample = linked[:SAMPLE]  # the statistics of a long list are those of its first blocks
-    texts = [member.text(deep=True, separator=" ", strip=True) for member in sample]
-    average = sum(min(len(text), 600) for text in texts) / len(texts)
-    if average < 4:
-        return None
-    score = len(linked) * math.sqrt(average)
-    first = linked[0]
-    if first.tag == "article" or first.css_first("article") is not None:
-        score *= 2.5
-    if _ARTICLE_LIKE.search(_names(first)):
-        score *= 1.5
-    if sum(1 for m in sample if m.css_first(blocks.HEADINGS) is not None) >= len(sample) / 2:
-        score *= 1.5
-    dated = sum(1 for text in texts if shown_dates.find(text, page.now, page.zone) is not None)
-    if dated >= len(sample) / 2:
-        score *= 2.0
-    links = sum(len(member.css("a[href]")) for member in sample) / len(sample)
-    if links > MAX_LINKS:
-        score *= 0.1  # a layout container holding the whole list, not one post
-    if len(linked) == MIN_POSTS:
-        score *= 0.5
-    if first.tag == "a" or average < 12:
-        score *= 0.3  # bare link lists: tag clouds, pagers, menus
-    if _is_furniture(parent) or _FURNITURE.search(_names(first)):
-        score *= 0.05
-    return Candidate(tuple(linked), score)
-
-
-def _has_link(member: LexborNode, page: Page) -> bool:
-    """The member holds (or is) a link to somewhere: not ``javascript:``, not empty."""
-    return any(page.link(a.attributes.get("href")) is not None for a in member.css("a[href]"))
-
-
-def _is_furniture(node: LexborNode | None) -> bool:
-    """Inside navigation, a sidebar, a footer...; a ``widget Blog`` (Blogger's main list) is not furniture."""
-    while node is not None and node.tag not in ("body", "html"):
-        names = _names(node)
-        if node.tag in _FURNITURE_TAGS or (_FURNITURE.search(names) and not _MAIN_LIST.search(names)):
-            return True
-        node = node.parent
-    return False
-
-
-def _names(node: LexborNode) -> str:
-    return f"{node.attributes.get('class') or ''} {node.attributes.get('id') or ''} {node.attributes.get('role') or ''}"
+def _headed(chosen: list[Record]) -> bool:
+    """Most records title themselves with a heading's link: no title column needed."""
+    sample = chosen[: scoring.SAMPLE]
+    headed = sum(1 for record in sample if record[0].css_first(blocks.TITLE_LINKS) is not None)
+    return headed >= 0.9 * len(sample)

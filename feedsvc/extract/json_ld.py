@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from feedsvc.extract import shown_dates
+from feedsvc.extract import dates
 from feedsvc.extract.lines import fold
 from feedsvc.extract.page import Page
 from feedsvc.model import Post
@@ -71,7 +71,7 @@ def _post(thing: dict[str, Any], page: Page) -> Post | None:
     if not title:
         return None
     shown = _string(thing.get("datePublished") or thing.get("dateCreated"))
-    date = shown_dates.parse(shown, page.now, page.zone) if shown else None
+    date = dates.parse(shown, page.now, page.zone, page.languages) if shown else None
     return Post(
         title=title,
         summary=fold(_string(thing.get("description") or thing.get("abstract")) or ""),

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urljoin
 
 from lxml import etree
 
 from feedsvc.errors import ExtractError
 from feedsvc.model import Snapshot
+from feedsvc.urls import absolute
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
@@ -35,11 +35,12 @@ _BLOCKS = frozenset(
     }
 )  # fmt: skip
 _CELLS = frozenset({"td", "th"})
-_HIDDEN = frozenset({"head", "script", "style", "noscript", "template", "iframe", "object", "embed", "canvas"})
+INVISIBLE_TAGS = frozenset(  # elements whose content a reader never sees as text: the one list of them
+    {"script", "style", "noscript", "template", "iframe", "object", "embed", "canvas", "svg", "math"}
+)
+_HIDDEN = INVISIBLE_TAGS | {"head"}
 _PREFORMATTED = frozenset({"pre", "listing", "plaintext", "textarea", "xmp"})
-_UNSAFE_SCHEMES = ("javascript:", "data:", "vbscript:")
 _SPACE = re.compile(r"[ \t\n\r\f\xa0]+")  # HTML's whitespace, and nbsp (copied text has spaces); U+3000 is text
-_URL_NOISE = re.compile(r"[\t\n\r]")  # browsers drop these from URLs before parsing them
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _BOM = "\ufeff"
 _READ_MORE = re.compile(r"点击阅读全文[.…»>\s]*")
@@ -181,14 +182,3 @@ class _Renderer:
         return self._resolved[href]
 
 
-def absolute(base: str, href: str | None) -> str | None:
-    """``href`` resolved against ``base``; None for empty, script, data or malformed URLs."""
-    if href is None:
-        return None
-    href = _URL_NOISE.sub("", href).strip()
-    if not href or href.lower().startswith(_UNSAFE_SCHEMES):
-        return None
-    try:
-        return urljoin(base, href)
-    except ValueError:  # e.g. an unclosed IPv6 bracket
-        return None

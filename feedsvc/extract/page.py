@@ -13,11 +13,12 @@ from zoneinfo import ZoneInfo
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from feedsvc.extract.lines import HTML_TYPES, Line, absolute
+from feedsvc.extract import dates
+from feedsvc.extract.lines import HTML_TYPES, INVISIBLE_TAGS, Line
 from feedsvc.extract.lines import lines as page_lines
 from feedsvc.model import Snapshot
+from feedsvc.urls import absolute
 
-_INVISIBLE = ["script", "style", "noscript", "template", "iframe", "object", "embed", "canvas", "svg"]
 _FEED_TYPES = ("application/atom+xml", "application/rss+xml", "application/feed+json")
 
 
@@ -47,7 +48,7 @@ class Page:
     def _parsed(self) -> tuple[LexborHTMLParser, list[str]]:
         tree = LexborHTMLParser(self.snapshot.text.removeprefix("\ufeff"))
         json_ld = [node.text(deep=True) for node in tree.css('script[type="application/ld+json"]')]
-        tree.strip_tags(_INVISIBLE)
+        tree.strip_tags(sorted(INVISIBLE_TAGS))
         return tree, json_ld
 
     @property
@@ -76,6 +77,28 @@ class Page:
         if href not in self._links:
             self._links[href] = absolute(self.base, href)
         return self._links[href]
+
+    @cached_property
+    def text_size(self) -> int:
+        """Characters of visible text in the body: what a part of the page is measured against."""
+        return len(self.body.text(deep=True, separator=" ", strip=True)) if self.body is not None else 0
+
+    @cached_property
+    def languages(self) -> tuple[str, ...]:
+        """The language the page declares (``<html lang>``, else ``content-language``), as dates.py reads it;
+        for a page that declares none, the languages its script suggests."""
+        if not self.is_html:
+            return ()
+        node = self.tree.css_first("html[lang]")
+        tag = node.attributes.get("lang") if node is not None else None
+        if not tag:
+            meta = self.tree.css_first("meta[http-equiv][content]")
+            if meta is not None and (meta.attributes.get("http-equiv") or "").lower() == "content-language":
+                tag = meta.attributes.get("content")
+        if tag:
+            return dates.languages_of(tag)
+        body = self.body
+        return dates.languages_of_text(body.text(deep=True, separator=" ") if body is not None else "")
 
     @cached_property
     def feed_url(self) -> str | None:

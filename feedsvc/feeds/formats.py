@@ -34,7 +34,7 @@ from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from feedsvc import __version__
+from feedsvc import __version__, urls
 from feedsvc.config import RESERVED_NAME, Source
 from feedsvc.feeds.sanitize import html as clean_html
 from feedsvc.feeds.sanitize import plain, xml_text
@@ -43,6 +43,7 @@ from feedsvc.model import Entry
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # ``updated`` of a feed without entries
 ATOM_TYPE = "application/atom+xml"
 RSS_TYPE = "application/rss+xml"
+JSON_FEED_TYPE = "application/feed+json"
 UNTITLED = "(untitled)"
 ALL = RESERVED_NAME  # the combined feed's name in URLs: /feeds/all.atom
 ALL_TITLE = "feedsvc: all feeds"
@@ -74,13 +75,14 @@ def atom(
     fg.author(name=title)
     fg.link(href=feed_url(base_url, source.name, "atom"), rel="self", type=ATOM_TYPE)
     fg.link(href=home_page(source, base_url), rel="alternate")
-    if hub:
-        fg.link(href=xml_text(hub), rel="hub")
-    if not source.is_local:  # never publish a local file path
-        fg.subtitle(f"Posts listed on {xml_text(source.url)}")
+    if urls.link(hub):
+        fg.link(href=urls.link(hub), rel="hub")
+    if urls.link(source.public_url):  # never a local path, a secret source's URL or a password
+        fg.subtitle(f"Posts listed on {urls.link(source.public_url)}")
+    icon = urls.link(icon)
     if icon:
-        fg.icon(xml_text(icon))
-        fg.logo(xml_text(icon))
+        fg.icon(icon)
+        fg.logo(icon)
     language = _language(source.language)
     if language:
         fg.language(language)  # feedgen's only way to set xml:lang on <feed>
@@ -101,8 +103,8 @@ def combined(items: Sequence[tuple[Source, Entry]], base_url: str, tag_authority
     fg.author(name="feedsvc")  # entries without an author of their own: each names its site in atom:source
     fg.link(href=feed_url(base_url, ALL, "atom"), rel="self", type=ATOM_TYPE)
     fg.link(href=f"{base_url}/", rel="alternate")
-    if hub:
-        fg.link(href=xml_text(hub), rel="hub")
+    if urls.link(hub):
+        fg.link(href=urls.link(hub), rel="hub")
     fg.generator("feedsvc", version=__version__, uri=f"{base_url}/")
     for source, entry in items:
         fe = _entry(source, entry, tag_authority)
@@ -130,25 +132,27 @@ def rss(
     more: a plain-text ``<script>`` stays text. Guids are the Atom entry ids.
     """
     base_url = base_url.rstrip("/")
-    fg = _RSSGenerator(hub=xml_text(hub) if hub else None)
+    fg = _RSSGenerator(hub=urls.link(hub))
     fg.load_extension("dc", atom=False, rss=True)
     title = _feed_title(source)
     fg.title(title)
     fg.link(href=feed_url(base_url, source.name, "rss"), rel="self", type=RSS_TYPE)
     fg.link(href=home_page(source, base_url), rel="alternate")  # feedgen's RSS <link> is the last one set
-    fg.description(f"Posts listed on {xml_text(source.url)}" if not source.is_local else title)
+    page = urls.link(source.public_url)
+    fg.description(f"Posts listed on {page}" if page else title)
     fg.updated(max((_utc(e.updated, e, "updated") for e in entries), default=EPOCH))  # lastBuildDate
     language = _language(source.language)
     if language:
         fg.language(language)
     fg.generator(f"feedsvc {__version__}")
+    icon = urls.link(icon)
     if icon:
-        fg.image(url=xml_text(icon), title=title, link=home_page(source, base_url))
+        fg.image(url=icon, title=title, link=home_page(source, base_url))
     for entry in entries:
         fe = fg.add_entry(order="append")
         fe.guid(entry_id(source, entry, tag_authority), permalink=False)
         fe.title(plain(entry.title) or UNTITLED)  # plain text, as readers take an RSS title
-        link = xml_text(entry.link or "").strip()
+        link = urls.link(entry.link)
         if link:
             fe.link(href=link)
         description = summary_html(entry)
@@ -176,7 +180,7 @@ def feed_url(base_url: str, name: str, extension: str) -> str:
 
 def home_page(source: Source, base_url: str) -> str:
     """The page a feed stands for: the source's URL, or the service for a local file (never its path)."""
-    return xml_text(source.url) if not source.is_local else f"{base_url.rstrip('/')}/"
+    return urls.link(source.public_url) or f"{base_url.rstrip('/')}/"
 
 
 def entry_id(source: Source, entry: Entry, tag_authority: str) -> str:
@@ -260,7 +264,7 @@ def _entry(source: Source, entry: Entry, tag_authority: str) -> _FeedEntry:
     for category in categories(entry):
         fe.category(term=category)
     summary, kind = (clean_html(entry.summary), "html") if entry.summary_html else (xml_text(entry.summary), "text")
-    link = xml_text(entry.link or "").strip()
+    link = urls.link(entry.link)
     if link:
         fe.link(href=link, rel="alternate")
         if summary:

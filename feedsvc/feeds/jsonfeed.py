@@ -18,9 +18,9 @@ from feedsvc.config import Source
 from feedsvc.feeds.formats import UNTITLED, categories, entry_id, feed_url, home_page
 from feedsvc.feeds.sanitize import html, plain, xml_text
 from feedsvc.model import Entry
+from feedsvc.urls import link
 
 VERSION = "https://jsonfeed.org/version/1.1"
-MEDIA_TYPE = "application/feed+json"
 
 
 def json_feed(
@@ -39,25 +39,27 @@ def json_feed(
         "home_page_url": home_page(source, base_url),
         "feed_url": feed_url(base_url, source.name, "json"),
     }
-    if not source.is_local:
-        feed["description"] = f"Posts listed on {xml_text(source.url)}"
+    page = link(source.public_url)
+    if page:  # never a local path, a secret source's URL or a password
+        feed["description"] = f"Posts listed on {page}"
+    icon = link(icon)
     if icon:
-        feed["icon"] = feed["favicon"] = xml_text(icon)
+        feed["icon"] = feed["favicon"] = icon
     feed["authors"] = [{"name": title}]
     language = plain(source.language).replace("_", "-")
     if language:
         feed["language"] = language
-    if hub:
-        feed["hubs"] = [{"type": "WebSub", "url": xml_text(hub)}]
+    if link(hub):
+        feed["hubs"] = [{"type": "WebSub", "url": link(hub)}]
     feed["items"] = [_item(source, entry, tag_authority) for entry in entries]
     return json.dumps(feed, ensure_ascii=False, indent=1).encode("utf-8")
 
 
 def _item(source: Source, entry: Entry, tag_authority: str) -> dict[str, Any]:
     item: dict[str, Any] = {"id": entry_id(source, entry, tag_authority)}
-    link = xml_text(entry.link or "").strip()
-    if link:
-        item["url"] = link
+    url = link(entry.link)
+    if url:
+        item["url"] = url
     item["title"] = plain(entry.title) or UNTITLED
     if entry.summary_html:
         item["content_html"] = html(entry.summary)

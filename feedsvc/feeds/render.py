@@ -34,11 +34,8 @@ class Format(StrEnum):
 
     @property
     def media_type(self) -> str:
-        return {
-            Format.ATOM: "application/atom+xml; charset=utf-8",
-            Format.RSS: "application/rss+xml; charset=utf-8",
-            Format.JSON: "application/feed+json; charset=utf-8",
-        }[self]
+        types = {Format.ATOM: formats.ATOM_TYPE, Format.RSS: formats.RSS_TYPE, Format.JSON: formats.JSON_FEED_TYPE}
+        return f"{types[self]}; charset=utf-8"
 
 
 @dataclass(frozen=True, slots=True)

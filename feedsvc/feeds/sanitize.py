@@ -23,6 +23,9 @@ import nh3
 from lxml import etree
 from lxml import html as lxml_html
 
+from feedsvc import urls
+from feedsvc.extract.lines import INVISIBLE_TAGS
+
 # Not a Char in XML 1.0 (section 2.2): C0 controls except TAB, LF, CR; surrogates
 # (in a Python str every surrogate code point is a lone one); U+FFFE and U+FFFF.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -37,9 +40,9 @@ HTML_TAGS = frozenset(
     }
 )  # fmt: skip
 HTML_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title", "width", "height"}, "abbr": {"title"}}
-URL_SCHEMES = frozenset({"http", "https", "mailto"})
+_LINK_ATTRIBUTES = frozenset({"href", "src"})
 # Removed together with their content: their text is code or markup, not prose.
-_DROPPED_WITH_CONTENT = frozenset({"script", "style", "template", "noscript", "iframe", "object", "svg", "math"})
+_DROPPED_WITH_CONTENT = INVISIBLE_TAGS
 # Elements whose end separates words when only the text is kept.
 _BREAKS = frozenset({"br", "p", "div", "li", "dt", "dd", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6",
                      "blockquote", "pre", "figcaption", "hr"})  # fmt: skip
@@ -64,11 +67,19 @@ def html(fragment: str) -> str:
         tags=set(HTML_TAGS),
         clean_content_tags=set(_DROPPED_WITH_CONTENT),
         attributes={tag: set(names) for tag, names in HTML_ATTRIBUTES.items()},
-        url_schemes=set(URL_SCHEMES),
+        url_schemes=set(urls.SCHEMES),
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
+        attribute_filter=_link_attribute,
     )
     return xml_text(cleaned).strip()
+
+
+def _link_attribute(tag: str, attribute: str, value: str) -> str | None:
+    """nh3's hook: every ``href`` and ``src`` in HTML goes through ``link`` too."""
+    if attribute in _LINK_ATTRIBUTES:
+        return urls.link(value)
+    return value
 
 
 def html_of_text(text: str) -> str:

@@ -4,7 +4,8 @@
 
 The body is ``hub.mode=publish&hub.url=<topic>`` (form-encoded), what hubs expect from
 publishers; ``hub.topic`` is sent too, for hubs that read that name. A hub answering 2xx
-accepted the ping.
+accepted the ping. Redirects are not followed (a redirect could point the ping at an internal
+address: outbound.py), so a hub that moved is reported, to be fixed in the config.
 """
 
 from __future__ import annotations
@@ -20,6 +21,14 @@ TIMEOUT = 5.0  # per ping; pings run under the refresh lease
 USER_AGENT = f"feedsvc/{__version__} (WebSub publisher)"
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None  # urllib then raises HTTPError with the 3xx status
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects, urllib.request.ProxyHandler({}))
+
+
 def publish(hub: str, topics: Iterable[str], timeout: float = TIMEOUT) -> list[str]:
     """Ping ``hub`` once per topic; return what went wrong (empty when every ping was accepted)."""
     errors: list[str] = []
@@ -32,7 +41,7 @@ def publish(hub: str, topics: Iterable[str], timeout: float = TIMEOUT) -> list[s
             headers={"Content-Type": "application/x-www-form-urlencoded", "User-Agent": USER_AGENT},
         )
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as answer:
+            with _OPENER.open(request, timeout=timeout) as answer:
                 answer.read(4096)
         except urllib.error.HTTPError as exc:
             errors.append(f"hub {hub}: HTTP {exc.code} for {topic}")

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from feedsvc import differ, extract, fetch
+from feedsvc import bounds, differ, extract, fetch
 from feedsvc.config import Source
 from feedsvc.errors import FeedsvcError, LayoutChanged, StoreError
 from feedsvc.model import Diff, Outcome, RefreshResult, SourceStatus, Validators
@@ -143,13 +143,15 @@ def _refresh(store: Store, source: Source, now: datetime) -> RefreshResult:
             store.apply(source.name, Diff(), SourceStatus(now, ok=True), keep=source.keep)
             return RefreshResult(source.name, Outcome.NOT_MODIFIED)
         extraction = extract.extract(snapshot, source.layout, selectors=source.selectors, zone=source.zone)
-        seen = len(extraction.posts)
+        posts, warning = bounds.capped(extraction.posts)
+        seen = len(posts)
         problem = guard.problem(seen, store.state(source.name, count_entries=False).recent_posts)
         if problem is not None:
             raise LayoutChanged(problem)
         known = store.known(source.name)
-        diff = differ.diff(known, extraction.posts, seen_at=now, zone=source.zone, source=source.name)
+        diff = differ.diff(known, posts, seen_at=now, zone=source.zone, source=source.name)
         validators = Validators(snapshot.etag, snapshot.last_modified)
+        warning = "; ".join(w for w in (snapshot.warning, warning) if w) or None
         status = SourceStatus(
             now,
             ok=True,
@@ -157,6 +159,7 @@ def _refresh(store: Store, source: Source, now: datetime) -> RefreshResult:
             validators=validators,
             icon=extraction.icon,
             read_icon=extraction.is_html,
+            warning=warning,
         )
         store.apply(source.name, diff, status, keep=source.keep)
         return RefreshResult(source.name, new=len(diff.new), changed=len(diff.changed), seen=diff.seen)

@@ -1,8 +1,8 @@
 """Config reload without a restart (SIGHUP, ``POST /api/reload``): sources are added, changed, removed.
 
 The new file is read and validated first; a bad one changes nothing. Then one swap of
-``config.Current`` (every part reads the settings from it), then ``on_reload`` (the service
-syncs the scheduler's jobs).
+``config.Current`` (every part reads the settings from it), then ``on_reload(old, new)`` (the
+service syncs the scheduler's jobs and reads a moved page at once).
 Service settings that only a restart can apply (bind, database, threads, workers) are reported.
 """
 
@@ -32,7 +32,7 @@ class Report:
 
 class Reloader:
     def __init__(
-        self, path: str | Path, current: Current, on_reload: Callable[[Settings], None] | None = None
+        self, path: str | Path, current: Current, on_reload: Callable[[Settings, Settings], None] | None = None
     ) -> None:
         self.path = Path(path)
         self._current = current
@@ -46,7 +46,7 @@ class Reloader:
             new = config.load(self.path)
             self._current.swap(new)
             if self._on_reload is not None:
-                self._on_reload(new)
+                self._on_reload(old, new)
             report = compare(old, new)
         log.info(
             "reloaded %s: added=%s changed=%s removed=%s needs_restart=%s",
@@ -57,6 +57,19 @@ class Reloader:
             ",".join(report.needs_restart) or "-",
         )
         return report
+
+
+def moved(old: Settings, new: Settings) -> list[str]:
+    """Sources whose page is read differently now (another URL, layout or selectors): their next
+    refresh should not wait for the interval counted from a fetch of the old page."""
+    before = {source.name: source for source in old.sources}
+    return [
+        source.name
+        for source in new.sources
+        if source.name in before
+        and (source.url, source.layout, source.selectors)
+        != (before[source.name].url, before[source.name].layout, before[source.name].selectors)
+    ]
 
 
 def compare(old: Settings, new: Settings) -> Report:

@@ -61,6 +61,7 @@ class Runner:
         self._running: dict[str, Future[RefreshResult]] = {}
         self._kinds: dict[str, bool] = {}  # source -> whether its running refresh is a scheduled one
         self._last_manual: dict[str, float] = {}
+        self._closed = False
 
     @property
     def settings(self) -> Settings:
@@ -69,10 +70,16 @@ class Runner:
     def _follow(self, settings: Settings) -> None:
         self.gate.gap = settings.host_gap.total_seconds()
 
+    def close(self) -> None:
+        """Start no scheduled run from now on (the service is stopping): a job the scheduler had
+        queued before it was shut down then does nothing, rather than run after the store closed."""
+        with self._lock:
+            self._closed = True
+
     def scheduled(self, name: str) -> RefreshResult | None:
-        """The scheduler's run of source ``name`` (None when it is no longer configured)."""
+        """The scheduler's run of source ``name`` (None when it is no longer configured, or after ``close``)."""
         source = self.settings.source(name)
-        if source is None:
+        if source is None or self._closed:
             return None
         return self._shared(source, scheduled=True)
 

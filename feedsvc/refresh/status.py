@@ -39,7 +39,7 @@ def describe(
     return {
         "name": source.name,
         "title": source.title,
-        "url": source.url if not source.is_local else None,
+        "url": source.public_url,  # None for a local or secret source; never user name or password
         "interval_seconds": int(source.interval.total_seconds()),
         "healthy": state.last_error is None,
         "refreshing": running,
@@ -52,6 +52,7 @@ def describe(
         "posts_on_page": state.posts_on_page,
         "usual_posts_on_page": usual,
         "entries_stored": state.entries_stored,
+        "warning": state.warning,
     }
 
 

@@ -10,6 +10,7 @@ so a database made by any release ends with the same schema as a new one.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +28,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Table,
     Text,
+    delete,
     false,
     func,
     insert,
@@ -37,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeDecorator
 
+from feedsvc.differ import normalize
 from feedsvc.errors import StoreError
 
 WRITE_OPTION = "feedsvc_write"
@@ -99,6 +102,7 @@ sources = Table(
     Column("lease_owner", Text),
     Column("lease_until", UTCDateTime()),
     Column("icon", Text),  # migration 2: the site's icon or logo URL
+    Column("last_warning", Text),  # migration 4: what the latest successful refresh left out
 )
 
 entries = Table(
@@ -179,12 +183,47 @@ def _create_source_health(conn: Connection) -> None:
     metadata.create_all(conn, tables=[source_health], checkfirst=True)
 
 
+def _warnings_and_invisible_title_duplicates(conn: Connection) -> None:
+    """Migration 4: ``sources.last_warning``; entries that differ only by invisible title characters merged.
+
+    Titles used to be compared with control and format characters kept and U+2028/U+2029/U+0085
+    not taken as white space, so a page repeating a post with such characters in its title
+    stored it twice. Entries of one source without a link whose titles are equal under today's
+    ``differ.normalize`` and whose publication instants are equal are one post: the one first
+    seen stays (the clean title preferred), the others become tombstones.
+    """
+    if "last_warning" not in {c["name"] for c in inspect(conn).get_columns("sources")}:
+        conn.exec_driver_sql("ALTER TABLE sources ADD COLUMN last_warning TEXT")
+    rows = conn.execute(
+        select(entries.c.source, entries.c.identity, entries.c.title, entries.c.published, entries.c.first_seen)
+        .where(entries.c.link.is_(None))
+        .order_by(entries.c.source, entries.c.first_seen, entries.c.identity)
+    ).all()
+    groups: dict[tuple[str, str, object], list[Any]] = {}
+    for row in rows:
+        groups.setdefault((row.source, normalize(row.title), row.published), []).append(row)
+    now = datetime.now(UTC)
+    for (source, _, _), members in groups.items():
+        if len(members) < 2:
+            continue
+        members.sort(key=lambda r: (r.title != " ".join(r.title.split()) or _has_invisible(r.title), r.first_seen))
+        for row in members[1:]:
+            conn.execute(delete(entries).where(entries.c.source == source, entries.c.identity == row.identity))
+            conn.execute(delete(tombstones).where(tombstones.c.source == source, tombstones.c.identity == row.identity))
+            conn.execute(insert(tombstones).values(source=source, identity=row.identity, pruned_at=now))
+
+
+def _has_invisible(title: str) -> bool:
+    return any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in title)
+
+
 Migration = Callable[[Connection], None]
 
 MIGRATIONS: list[Migration] = [
     _create_tables,
     _categories_html_summaries_and_icons,
     _create_source_health,
+    _warnings_and_invisible_title_duplicates,
 ]
 
 

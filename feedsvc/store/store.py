@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -55,11 +56,16 @@ from feedsvc.store.schema import (
 )
 
 LISTINGS_KEPT = 50  # per source, newest by fetched_at
+TOMBSTONES_KEPT = 10_000  # per source, newest first; more than a page may show (bounds.MAX_POSTS)
+TOMBSTONE_MAX_AGE = timedelta(days=365)  # a tombstone neither made nor seen on the page for this long goes
+MAX_PRUNED_PER_APPLY = 5_000  # entries (and tombstones) pruned by one apply; the rest by the next ones
 RECENT_POSTS_KEPT = 5  # posts-on-page counts remembered per source for the layout-change guard
 SQLITE_BUSY_TIMEOUT_MS = 5000
 _CHUNK = 500  # identities per IN (...) list
 
 _T = TypeVar("_T")
+# A write refused for lack of space: SQLite's SQLITE_FULL, PostgreSQL's disk_full (53100), the OS's ENOSPC.
+_FULL = re.compile(r"database or disk is full|DiskFull|could not extend file|No space left on device", re.IGNORECASE)
 
 
 def make_engine(url: str) -> Engine:
@@ -135,6 +141,7 @@ class Store:
         self._changes_lock = threading.Lock()
         self._watch: _watch.Watch | None = None
         self._notify = self._engine.dialect.name == "postgresql"  # NOTIFY other processes' watches
+        self.write_error: str | None = None  # a write failed for lack of space, no refresh stored since: why
 
     @property
     def changes(self) -> int:
@@ -171,8 +178,13 @@ class Store:
 
     @contextmanager
     def _write(self, operation: str, source: str | None = None) -> Iterator[Connection]:
-        with _failures(operation, source), self._writer.begin() as conn:
-            yield conn
+        try:
+            with _failures(operation, source), self._writer.begin() as conn:
+                yield conn
+        except StoreError as exc:
+            if _FULL.search(str(exc)):
+                self.write_error = str(exc)
+            raise
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -249,7 +261,9 @@ class Store:
             return {row.name: row.lease_owner for row in conn.execute(query)}
 
     def ping(self) -> bool:
-        """True when the database answers ``SELECT 1``."""
+        """True when the database answers ``SELECT 1`` and its latest write did not fail for lack of space."""
+        if self.write_error is not None:
+            return False
         try:
             with self._engine.connect() as conn:
                 return conn.scalar(text("SELECT 1")) == 1
@@ -276,11 +290,15 @@ class Store:
                 touched += _record_icon(conn, source, status.icon)
             if diff.listing is not None:
                 _store_listing(conn, source, diff.listing)
+            _touch_tombstones(conn, source, diff.listed_tombstones, status.attempted_at)
             touched += _prune(conn, source, keep, status.attempted_at)
+            _prune_tombstones(conn, source, status.attempted_at)
             if touched:
                 conn.execute(_BUMP_VERSION, {"b_name": source})
                 if self._notify:
                     conn.execute(_NOTIFY, {"source": source})
+        if status.ok:
+            self.write_error = None  # a refresh was stored again: the database takes writes
         if touched:
             with self._changes_lock:
                 self._changes += 1
@@ -392,7 +410,12 @@ def _ensure_source(conn: Connection, source: str) -> None:
 def _record_status(conn: Connection, source: str, status: SourceStatus) -> None:
     params: dict[str, Any] = {"b_name": source, "last_attempt": status.attempted_at}
     if status.ok:
-        params |= {"last_success": status.attempted_at, "last_error": None, "consecutive_failures": 0}
+        params |= {
+            "last_success": status.attempted_at,
+            "last_error": None,
+            "consecutive_failures": 0,
+            "last_warning": status.warning,
+        }
         if status.posts_on_page is not None:
             params["posts_on_page"] = status.posts_on_page
         if status.validators is not None:
@@ -498,8 +521,11 @@ def _store_listing(conn: Connection, source: str, listing: Listing) -> None:
 
 
 def _prune(conn: Connection, source: str, keep: int, pruned_at: datetime) -> int:
-    """Delete all but the newest ``keep`` entries, leaving tombstones; return how many went."""
-    oldest = conn.scalars(_BEYOND_KEEP, {"source": source, "keep": keep}).all()
+    """Delete all but the newest ``keep`` entries, leaving tombstones; return how many went.
+
+    At most MAX_PRUNED_PER_APPLY go at once: the rows one refresh writes stay bounded.
+    """
+    oldest = conn.scalars(_BEYOND_KEEP, {"source": source, "keep": keep, "most": MAX_PRUNED_PER_APPLY}).all()
     for chunk in _chunks(oldest):
         keys = {"source": source, "identities": list(chunk)}
         conn.execute(_DELETE_ENTRIES, keys)
@@ -520,6 +546,42 @@ _DELETE_TOMBSTONES = delete(tombstones).where(
 _INSERT_TOMBSTONE = insert(tombstones)
 
 
+def _touch_tombstones(conn: Connection, source: str, identities: frozenset[str], seen_at: datetime) -> None:
+    """Tombstones of posts the page still shows are renewed: the differ needs them not to re-ingest the posts."""
+    for chunk in _chunks(sorted(identities)):
+        conn.execute(
+            update(tombstones)
+            .where(tombstones.c.source == source, tombstones.c.identity.in_(chunk))
+            .values(pruned_at=seen_at)
+        )
+
+
+def _prune_tombstones(conn: Connection, source: str, now: datetime) -> None:
+    """Forget tombstones older than TOMBSTONE_MAX_AGE and beyond the newest TOMBSTONES_KEPT.
+
+    A tombstone's time is when its post was pruned or last seen on the page, so those of posts the
+    page still shows are the newest and stay (a page shows at most ``bounds.MAX_POSTS`` posts).
+    """
+    old = conn.scalars(_OLD_TOMBSTONES, {"source": source, "before": now - TOMBSTONE_MAX_AGE}).all()
+    surplus = conn.scalars(_SURPLUS_TOMBSTONES, {"source": source}).all()
+    for chunk in _chunks(sorted(set(old) | set(surplus))):
+        conn.execute(_DELETE_TOMBSTONES, {"source": source, "identities": list(chunk)})
+
+
+_OLD_TOMBSTONES = (
+    select(tombstones.c.identity)
+    .where(tombstones.c.source == bindparam("source"), tombstones.c.pruned_at < bindparam("before"))
+    .limit(MAX_PRUNED_PER_APPLY)
+)
+_SURPLUS_TOMBSTONES = (
+    select(tombstones.c.identity)
+    .where(tombstones.c.source == bindparam("source"))
+    .order_by(tombstones.c.pruned_at.desc(), tombstones.c.identity)
+    .limit(MAX_PRUNED_PER_APPLY)
+    .offset(TOMBSTONES_KEPT)
+)
+
+
 # -- rows <-> model --------------------------------------------------------------------------------
 
 
@@ -530,8 +592,10 @@ def _newest_first(query: Select[Any]) -> Select[Any]:
 _NEWEST = _newest_first(select(*_ENTRY_COLUMNS).where(entries.c.source == bindparam("source"))).limit(
     bindparam("limit")
 )
-_BEYOND_KEEP = _newest_first(select(entries.c.identity).where(entries.c.source == bindparam("source"))).offset(
-    bindparam("keep")
+_BEYOND_KEEP = (
+    _newest_first(select(entries.c.identity).where(entries.c.source == bindparam("source")))
+    .limit(bindparam("most"))
+    .offset(bindparam("keep"))
 )
 _STORED_ENTRIES = select(*_ENTRY_COLUMNS).where(
     entries.c.source == bindparam("source"), entries.c.identity.in_(bindparam("identities", expanding=True))
@@ -591,24 +655,6 @@ def _entry_from(row: Sequence[Any]) -> Entry:
     )
 
 
-def _entry(row: Row[Any]) -> Entry:
-    return Entry(
-        source=row.source,
-        identity=row.identity,
-        title=row.title,
-        summary=row.summary,
-        first_seen=row.first_seen,
-        updated=row.updated,
-        published=row.published,
-        date_evidence=None if row.date_evidence is None else DateEvidence(row.date_evidence),
-        author=row.author,
-        link=row.link,
-        title_derived=bool(row.title_derived),
-        categories=tuple(json.loads(row.categories_json or "[]")),
-        summary_html=bool(row.summary_html),
-    )
-
-
 def _state(name: str, row: Row[Any] | None, stored: int) -> SourceState:
     if row is None:
         return SourceState(name=name, entries_stored=stored)
@@ -622,6 +668,7 @@ def _state(name: str, row: Row[Any] | None, stored: int) -> SourceState:
         entries_stored=stored,
         version=row.version,
         icon=row.icon,
+        warning=row.last_warning,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import time
 from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request
@@ -76,6 +77,8 @@ def _answer(answer: RefreshResult | TooSoon) -> tuple[Response, int]:
         "not_modified": answer.not_modified,
         "error": answer.error,
     }
+    if answer.error_kind == "store":  # the database refuses writes (disk full, unreachable): not "busy"
+        return jsonify(body), 503
     if answer.busy:
         return jsonify(body), 409
     return jsonify(body), 200 if answer.ok else 502
@@ -87,8 +90,21 @@ def _authorize(settings: Settings) -> None:
     scheme, _, token = header.partition(" ")
     if expected is None:
         abort(401, description=f"manual refresh is disabled: set the {settings.refresh_token_env} environment variable")
+    throttle = service().token_throttle
+    client, now = request.remote_addr or "unknown", time.monotonic()
+    wait = throttle.blocked(client, now)
+    if wait:
+        response = jsonify({"error": f"too many wrong tokens from this address: retry in {wait} s"})
+        response.headers["Retry-After"] = str(wait)
+        abort(_with_status(response, 429))
     if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+        throttle.failed(client, now)
         abort(401, description="a valid 'Authorization: Bearer <token>' header is required")
+
+
+def _with_status(response: Response, status: int) -> Response:
+    response.status_code = status
+    return response
 
 
 @api.errorhandler(401)

@@ -232,8 +232,11 @@ def _parse(path: str, query: str) -> tuple[str, Format, int] | None:
     if query == "":
         return name, format, DEFAULT_LIMIT
     field, equals, raw = query.partition("=")
-    if field != "limit" or not equals or not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+    # the view's rule (feed_views._limit): 1 to 9 ASCII digits, at least 1; anything else is Flask's to answer
+    if field != "limit" or not equals or not 0 < len(raw) <= 9 or not raw.isascii() or not raw.isdigit():
         return None  # Flask answers: 400, or whatever the other query says
+    if int(raw) < 1:
+        return None
     return name, format, min(int(raw), MAX_LIMIT)
 
 

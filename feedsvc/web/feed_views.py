@@ -8,12 +8,15 @@ Accept-Encoding   gzip, compressed once per rendering, not per request
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, abort, request
 
 from feedsvc.feeds.render import DEFAULT_LIMIT, MAX_LIMIT, Format, UnknownFeed
 from feedsvc.web.context import service
 
 feeds = Blueprint("feeds", __name__)
+_DIGITS = re.compile(r"[0-9]{1,9}")
 
 ATOM = Format.ATOM.media_type
 
@@ -43,8 +46,8 @@ def feed(name: str, extension: str) -> Response:
 def _limit(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_LIMIT
-    if not raw.isdigit() or int(raw) < 1:
-        abort(400, description=f"limit: expected a whole number from 1 to {MAX_LIMIT}, got {raw!r}")
+    if not _DIGITS.fullmatch(raw) or int(raw) < 1:  # ASCII digits only: str.isdigit takes "²", int() does not
+        abort(400, description=f"limit: expected a whole number from 1 to {MAX_LIMIT}, got {raw[:20]!r}")
     return min(int(raw), MAX_LIMIT)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, render_template, request
@@ -23,6 +22,7 @@ from feedsvc.feeds.render import Format
 from feedsvc.feeds.sanitize import plain, text_of_html
 from feedsvc.model import Entry
 from feedsvc.store import Store
+from feedsvc.urls import link
 from feedsvc.web.context import service
 
 pages = Blueprint("pages", __name__)
@@ -71,7 +71,7 @@ def source(name: str) -> str:
         source=found,
         state=store.state(name),
         entries=[_view(entry, found.zone) for entry in store.entries(name, limit=RECENT)],
-        page_url=_http(found.url),
+        page_url=_http(found.public_url),
         interval=_duration(found.interval),
     )
 
@@ -85,7 +85,7 @@ def opml() -> Response:
         abort(400, description="format: expected atom, rss or json")
     body = opml_document.opml(settings.sources, settings.base_url, format.value)
     response = Response(body, content_type=OPML_TYPE)
-    response.headers["Content-Disposition"] = 'inline; filename="feedsvc.opml"'
+    response.headers["Content-Disposition"] = 'inline; filename="feedsvc.feeds.opml"'
     return response
 
 
@@ -114,14 +114,8 @@ def _view(entry: Entry, zone: ZoneInfo) -> EntryView:
 
 
 def _http(url: str | None) -> str | None:
-    """``url`` if it is an absolute http(s) URL (never ``javascript:``, never a local path)."""
-    if not url:
-        return None
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    return url.strip() if parts.scheme in ("http", "https") and parts.netloc else None
+    """``url`` if it is an absolute http(s) URL (never ``javascript:``, never a local path): ``urls.link``."""
+    return link(url)
 
 
 def _duration(interval: timedelta) -> str:

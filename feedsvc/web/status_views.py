@@ -39,10 +39,14 @@ def _described(names: list[str] | None = None) -> list[dict[str, Any]]:
     sources = [s for s in settings.sources if names is None or s.name in names]
     states = running_service.store.states([s.name for s in sources])
     ticks, running, now = _ticks(), set(running_service.runner.running()), datetime.now(UTC)
-    return [
+    described = [
         describe.describe(source, state, ticks.get(source.name), settings.max_backoff, now, source.name in running)
         for source, state in zip(sources, states, strict=True)
     ]
+    if running_service.store.write_error is not None:  # a failure the database could not record: shown from memory
+        for entry in described:
+            entry |= {"healthy": False, "store_error": running_service.store.write_error}
+    return described
 
 
 @status.get("/api/sources")
@@ -66,11 +70,13 @@ def metrics() -> Response:
 
 @status.get("/readyz")
 def readyz() -> tuple[Response, int]:
-    database = service().store.ping()
+    store = service().store
+    database = store.ping()
     jobs = _jobs()
     scheduler = "absent" if jobs is None else _STATES.get(jobs.state, "stopped")
     ready = database and scheduler != "stopped"
-    body = {"ready": ready, "database": "ok" if database else "unreachable", "scheduler": scheduler}
+    state = "ok" if database else "unreachable" if store.write_error is None else f"refuses writes: {store.write_error}"
+    body = {"ready": ready, "database": state, "scheduler": scheduler}
     return jsonify(body), 200 if ready else 503
 
 

@@ -183,3 +183,36 @@ def test_the_hook_follows_the_settings_in_force(store: Store, tmp_path: Path) ->
     assert not out.exists()
     notify(source, changed)
     assert (out / "blog.atom").exists() and (out / "all.atom").exists()
+
+
+def test_a_hub_redirect_is_not_followed() -> None:
+    """Issue 12: a redirect could aim the ping at an internal address; it is reported instead."""
+    internal = {"requests": 0}
+
+    class Internal(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            internal["requests"] += 1
+            self.send_response(204)
+            self.end_headers()
+
+        do_GET = do_POST  # urllib follows a 302 to a POST with a GET
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    with local_http(Internal) as internal_url:
+
+        class Moved(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.send_response(302)
+                self.send_header("Location", f"{internal_url}/admin")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        with local_http(Moved) as hub:
+            errors = websub.publish(hub, ["http://x/feeds/a.atom"], timeout=5)
+    assert errors and "HTTP 302" in errors[0]
+    assert internal["requests"] == 0

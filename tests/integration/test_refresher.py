@@ -4,7 +4,8 @@ coalescing: the real app, refresher, scheduler and store against a real local si
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -217,3 +218,36 @@ def test_metrics_count_refreshes_and_feed_requests(rig: Rig) -> None:
     # another service has its own registry: counts start at zero
     other = Service(rig.refresher.settings, store=rig.store, scheduled=False).app
     assert "feedsvc_refreshes_total{" not in other.test_client().get("/metrics").get_data(as_text=True)
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_a_reload_that_moves_a_page_reads_it_at_once(rig: Rig) -> None:
+    jobs = schedule.build(rig.refresher)
+    jobs.start(paused=True)  # no scheduled run: only the reload can fetch
+    rig.service.jobs = jobs
+    try:
+        assert rig.post("/api/sources/kexue/refresh")[0] == 200
+        assert rig.site.requests == 1
+        moved = config_text(rig.site.url, ("kexue",)).replace(f"{rig.site.url}kexue", f"{rig.site.url}moved")
+        rig.path.write_text(moved, encoding="utf-8")
+        assert rig.post("/api/reload")[0] == 200
+        wait_until(lambda: rig.site.requests == 2, "the moved page to be fetched")
+        wait_until(lambda: not rig.refresher.running(), "the refresh to finish")
+        assert rig.store.state("kexue").last_error is None
+        rig.path.write_text(moved.replace('interval = "10m"', 'interval = "20m"'), encoding="utf-8")
+        assert rig.post("/api/reload")[0] == 200  # only the interval changed: nothing is fetched
+        assert rig.site.requests == 2
+    finally:
+        jobs.shutdown(wait=False)
+
+
+def test_a_closed_runner_starts_no_scheduled_run(rig: Rig) -> None:
+    rig.refresher.close()  # what Service.stop does first: jobs already queued then do nothing
+    assert rig.refresher.scheduled("kexue") is None
+    assert rig.site.requests == 0

@@ -13,12 +13,12 @@ from tests.support import ROOT
 
 PACKAGE = ROOT / "feedsvc"
 STAGES: list[tuple[str, ...]] = [
-    ("feedsvc", "feedsvc.errors", "feedsvc.model", "feedsvc.logs"),
+    ("feedsvc", "feedsvc.errors", "feedsvc.model", "feedsvc.logs", "feedsvc.urls", "feedsvc.bounds"),
     ("feedsvc.extract",),
     ("feedsvc.differ",),
     ("feedsvc.config",),
     ("feedsvc.store",),
-    ("feedsvc.fetch", "feedsvc.metrics"),
+    ("feedsvc.outbound", "feedsvc.fetch", "feedsvc.metrics"),
     ("feedsvc.refresh",),
     ("feedsvc.feeds",),
     ("feedsvc.web",),

@@ -146,9 +146,36 @@ def test_new_categories_are_a_change_and_missing_ones_keep_the_old() -> None:
 def test_html_summaries_are_carried_to_new_entries() -> None:
     d = differ.diff(Known(), [post("H", 3, 1, 2024, summary="<p>x</p>", summary_html=True)], T0, ZONE, "s")
     assert d.new[0].summary_html is True
+
+
 def test_words_keeps_exactly_the_letters_and_digits_of_any_script() -> None:
     from feedsvc.differ import words
 
     assert words("第1篇:RoPE 是一种β进制编码!") == "第1篇rope是一种β进制编码"
     assert words("a_b-c\u3000d。e…f") == "abcdef"  # underscore, dash, ideographic space and CJK punctuation go
     assert words("Ⅻ ½ ٣") == "xii12٣"  # NFKC first: Roman numeral, fraction (its slash goes), Arabic-Indic digit
+
+
+def test_posts_that_share_one_link_stay_distinct_posts() -> None:
+    shared = "https://example.org/news"
+    posts = [post("Storm warning", 1, 5, 2024, link=shared), post("Road closed", 1, 6, 2024, link=shared)]
+    d = differ.diff(Known(), posts, seen_at=T0, zone=ZONE, source="s")
+    assert sorted(entry.title for entry in d.new) == ["Road closed", "Storm warning"]
+    assert len({entry.identity for entry in d.new}) == 2
+
+
+def test_a_post_stored_under_its_link_alone_keeps_its_entry_when_the_link_becomes_shared() -> None:
+    link = "https://example.org/news"
+    first = post("Storm warning", 1, 5, 2024, link=link)
+    known = apply(Known(), differ.diff(Known(), [first], seen_at=T0, zone=ZONE, source="s"))
+    assert set(known.entries) == {differ.identity(first)}
+    later = [first, post("Road closed", 1, 6, 2024, link=link)]
+    d = differ.diff(known, later, seen_at=T1, zone=ZONE, source="s")
+    assert [entry.title for entry in d.new] == ["Road closed"]
+    assert d.changed == ()
+
+
+def test_items_without_a_link_are_kept_by_title_and_date() -> None:
+    posts = [post("Maintenance window", 3, 1), post("Maintenance window", 3, 8), post("Office closed", 3, 1)]
+    d = differ.diff(Known(), posts, seen_at=T0, zone=ZONE, source="s")
+    assert len(d.new) == 3

@@ -94,3 +94,24 @@ def test_relative_dates_read_again_later_do_not_change_stored_entries() -> None:
     known = Known(entries={entry.identity: entry for entry in seen.new})
     again = differ.diff(known, posts_later, seen_at=later.fetched_at, zone=zone, source="news")
     assert again.new == () and again.changed == ()  # ... but the first reading stands
+
+
+PATTERNS = ENGINES.parent / "patterns"
+PATTERN_NAMES = sorted(path.stem for path in PATTERNS.glob("*.html"))
+
+
+@pytest.mark.parametrize("name", PATTERN_NAMES)
+def test_auto_detection_reads_each_failure_pattern_page_as_expected(name: str) -> None:
+    """``fixtures/patterns/<name>``: one page per failure pattern of real pages (issue 11), in our own markup."""
+    expected = json.loads((PATTERNS / f"{name}.json").read_text(encoding="utf-8"))
+    text = fetch.decode((PATTERNS / f"{name}.html").read_bytes(), None)
+    page = Snapshot(expected["url"], text, "text/html", datetime.fromisoformat(expected["fetched_at"]))
+    result = extract.extract(page, zone=ZoneInfo(expected["timezone"]))
+    assert [as_expected(post) for post in result.posts] == expected["posts"]
+    assert result.layout == expected["auto"]
+    stored = differ.diff(Known(), result.posts, page.fetched_at, ZoneInfo(expected["timezone"]), name).new
+    assert len(stored) == len(expected["posts"])  # every post its own entry, shared links and all
+
+
+def test_there_is_a_pattern_page_for_each_failure_pattern() -> None:
+    assert {name.partition("_")[0] for name in PATTERN_NAMES} == {f"p{n}" for n in range(1, 10)}
