@@ -2,6 +2,7 @@
 
 python -m bench                  everything (needs nginx and wrk: apt-get install nginx-light wrk)
 python -m bench --smoke          seconds-long subset without nginx or wrk, so the harness cannot rot
+python -m bench --only serving   the serving loads alone -> docs/performance-serving.md (a few minutes)
 python -m bench --out FILE       write the report elsewhere
 python -m bench --raw FILE       also keep the measurements (pickle) ...
 python -m bench --render FILE    ... to write the report again from them, measuring nothing
@@ -24,6 +25,7 @@ from pathlib import Path
 from bench import pipeline, report, serving, tools
 
 ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = ROOT / "docs" / "performance.md"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +49,14 @@ SMOKE = Plan(2, 100, (10, 20), 1, 20, (2000, 4000), False, 1, 1.0, 20)
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--smoke", action="store_true", help="a seconds-long subset, no nginx/wrk needed")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "performance.md", help="report file")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="report file")
     parser.add_argument("--rounds", type=int, help="serving: wrk rounds per target (default 3)")
     parser.add_argument("--seconds", type=float, help="serving: seconds per wrk load (default 5)")
     parser.add_argument("--no-granian", action="store_true", help="serving: skip the granian targets")
+    parser.add_argument(
+        "--connections", help="serving: wrk connection counts, comma-separated (default 16,256)", default="16,256"
+    )
+    parser.add_argument("--only", choices=("serving",), help="measure one part only, into its own report")
     parser.add_argument("--raw", type=Path, help="also save the measurements (pickle) to this file")
     parser.add_argument("--render", type=Path, help="write the report from saved measurements; measure nothing")
     args = parser.parse_args(argv)
@@ -66,8 +72,11 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     rounds = args.rounds or plan.rounds
     seconds = args.seconds or plan.seconds
+    connections = tuple(int(n) for n in args.connections.split(","))
     started = time.monotonic()
     machine = [_machine_start()]
+    if args.only == "serving":
+        return _serving_only(args, rounds, seconds, connections, machine, started)
     with tempfile.TemporaryDirectory(prefix="feedsvc-bench-") as tmp:
         work = Path(tmp)
         _say("pipeline: seed snapshots")
@@ -85,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
         results = report.Results(machine, seeds, page, cycles, store, plan.store_sources, steps=steps)
         if plan.serving:
             _say(f"serving: {rounds} round(s) of {seconds:g} s loads")
-            results.serving = serving.run(work / "serving", rounds, seconds, granian=not args.no_granian)
+            results.serving = serving.run(
+                work / "serving", rounds, seconds, granian=not args.no_granian, connections=connections
+            )
         else:
             results.serving_skipped = "smoke run (`--smoke`): no nginx or wrk"
     machine.append(f"load average at the end: {_load()}; the whole run took {time.monotonic() - started:.0f} s")
@@ -99,6 +110,32 @@ def main(argv: list[str] | None = None) -> int:
         args.raw.write_bytes(pickle.dumps(results))
     report.write(results, args.out)
     _say(f"wrote {args.out}")
+    return 0
+
+
+def _serving_only(
+    args: argparse.Namespace,
+    rounds: int,
+    seconds: float,
+    connections: tuple[int, ...],
+    machine: list[str],
+    started: float,
+) -> int:
+    out = args.out if args.out != DEFAULT_OUT else DEFAULT_OUT.with_name("performance-serving.md")
+    _say(f"serving: {rounds} round(s) of {seconds:g} s loads at {connections} connections")
+    with tempfile.TemporaryDirectory(prefix="feedsvc-bench-") as tmp:
+        work = Path(tmp) / "serving"
+        result = serving.run(work, rounds, seconds, granian=not args.no_granian, connections=connections)
+    machine.append(f"load average at the end: {_load()}; the whole run took {time.monotonic() - started:.0f} s")
+    machine.append(
+        "the machine is a shared 2-core box whose load the run does not control: "
+        "figures are noisy, ratios (same round) are the numbers to trust"
+    )
+    if args.raw:
+        args.raw.parent.mkdir(parents=True, exist_ok=True)
+        args.raw.write_bytes(pickle.dumps(result))
+    out.write_text(report.serving_markdown(result, machine), encoding="utf-8")
+    _say(f"wrote {out}")
     return 0
 
 

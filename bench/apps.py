@@ -4,7 +4,8 @@
     python -m bench.apps feedsvc  waitress|granian PORT THREADS CONFIG      the feedsvc app, no scheduler
 
 The benchmark measures ``feedsvc serve`` itself (``server = "waitress"`` and ``"granian"``); the
-bare app is the framework's ceiling under each server. The ``feedsvc`` app is for profiling by hand.
+bare app is the framework's ceiling under each server. The ``feedsvc`` app is for profiling by hand
+(``$BENCH_GRANIAN_WORKERS``: granian worker processes, default 1).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def main(argv: list[str]) -> int:
             address="127.0.0.1",
             port=int(port),
             interface=Interfaces.WSGI,
-            workers=1,
+            workers=int(os.environ.get("BENCH_GRANIAN_WORKERS", "1")),
             blocking_threads=int(threads),
             websockets=False,
             log_enabled=False,

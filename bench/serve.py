@@ -1,6 +1,7 @@
-"""Requests per second for a cached feed and for a 304, under the production server (waitress).
+"""Requests per second for a cached feed and for a 304, under the production server (granian, or waitress).
 
-    python3 bench/serve.py [--duration 5] [--connections 8] [--server-threads 8] [--client auto|wrk|python] [--json]
+    python3 bench/serve.py [--duration 5] [--connections 8] [--server granian|waitress] [--server-threads 8]
+                           [--client auto|wrk|python] [--json]
 
 Starts the real ``python -m feedsvc serve`` process on a free 127.0.0.1 port with a throw-away
 database, fills it from the sample snapshot (``feedsvc refresh``), then drives it with ``wrk``
@@ -58,7 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per scenario (default 5)")
     parser.add_argument("--connections", type=int, default=8, help="concurrent client connections (default 8)")
-    parser.add_argument("--server-threads", type=int, default=8, help="waitress threads (default 8)")
+    parser.add_argument("--server", choices=("granian", "waitress"), default="granian", help="web server")
+    parser.add_argument("--server-threads", type=int, default=8, help="server threads (default 8)")
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto", help="load generator")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
@@ -68,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     with (
         tempfile.TemporaryDirectory(prefix="feedsvc-bench-") as scratch,
-        _service(Path(scratch), args.server_threads) as (host, port),
+        _service(Path(scratch), args.server_threads, args.server) as (host, port),
     ):
         etag = _etag(host, port)
         scenarios = {
@@ -89,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps([asdict(r) for r in results], indent=1))
     else:
         client = "wrk" if wrk is not None else "python client"
-        print(f"feedsvc serve (waitress, {args.server_threads} threads), {client}, {args.connections} keep-alive "
+        print(f"feedsvc serve ({args.server}, {args.server_threads} threads), {client}, {args.connections} keep-alive "
               f"connections, {args.duration:g} s per scenario, GET {PATH}")  # fmt: skip
         print(f"{'scenario':<10} {'status':>6} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'bytes':>7} {'errors':>6}")
         for r in results:
@@ -103,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 class _service:
     """The real service process on a free port, with the sample snapshot already ingested."""
 
-    def __init__(self, directory: Path, threads: int) -> None:
+    def __init__(self, directory: Path, threads: int, server: str = "granian") -> None:
         self.port = _free_port()
         self.config = directory / "feedsvc.toml"
         self.config.write_text(
@@ -112,6 +114,7 @@ class _service:
 bind = "127.0.0.1:{self.port}"
 data_dir = "data"
 threads = {threads}
+server = "{server}"
 
 [[sources]]
 name = "kexue"

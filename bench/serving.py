@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCE = "bench"
 POSTS = 50
 THREADS = 8  # feedsvc's default [service] threads, used by every Python server here
+CONNECTIONS = (16, 256)  # wrk's concurrent keep-alive connections: a few readers, and many
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +39,8 @@ class ServingResult:
     entries: int
     rounds: int
     seconds: float
-    loads: dict[str, list[tools.Load]] = field(default_factory=dict)  # "<target> 200|304" -> per round
+    loads: dict[str, list[tools.Load]] = field(default_factory=dict)  # "<target> 200|304[ @N]" -> per round
+    connections: tuple[int, ...] = (16,)  # loads at 16 connections have no " @16" suffix in their key
 
     def figure(self, key: str, what: str) -> Figure:
         return Figure.of([getattr(load, what) for load in self.loads[key]])
@@ -50,20 +52,30 @@ class ServingResult:
         return ratios(rate, [load.requests_per_second for load in self.loads[denominator]])
 
 
-def run(workdir: Path, rounds: int, seconds: float, granian: bool = True) -> ServingResult:
+def key(target: str, status: str, connections: int = 16) -> str:
+    """The key of a load in ``ServingResult.loads``: 16 connections (the first ones measured) carry no suffix."""
+    return f"{target} {status}" + ("" if connections == 16 else f" @{connections}")
+
+
+def run(
+    workdir: Path, rounds: int, seconds: float, granian: bool = True, connections: tuple[int, ...] = CONNECTIONS
+) -> ServingResult:
     absent = tools.missing("nginx", "wrk")
     if absent:
         raise RuntimeError(f"{' and '.join(absent)} not installed: {tools.INSTALL_HINT}")
     with _targets(workdir, granian) as (targets, body, entries):
-        result = ServingResult(feed_bytes=len(body), entries=entries, rounds=rounds, seconds=seconds)
+        result = ServingResult(
+            feed_bytes=len(body), entries=entries, rounds=rounds, seconds=seconds, connections=connections
+        )
         for target in targets:  # warm up: first requests compile templates, fill caches
             tools.wrk(target.url, 1)
         for _ in range(rounds):
-            for target in targets:
-                loads = [("200", None)] + ([("304", target.conditional)] if target.conditional else [])
-                for status, headers in loads:
-                    load = tools.wrk(target.url, seconds, headers=headers)
-                    result.loads.setdefault(f"{target.name} {status}", []).append(load)
+            for count in connections:
+                for target in targets:
+                    loads = [("200", None)] + ([("304", target.conditional)] if target.conditional else [])
+                    for status, headers in loads:
+                        load = tools.wrk(target.url, seconds, connections=count, headers=headers)
+                        result.loads.setdefault(key(target.name, status, count), []).append(load)
     return result
 
 

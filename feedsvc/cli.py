@@ -171,6 +171,7 @@ def _sources_import(settings: config.Settings, args: argparse.Namespace) -> int:
 
 
 def _serve(settings: config.Settings, args: argparse.Namespace) -> int:
+    startup.preflight(settings)  # issue 14: port, database, data directory: one line naming the fix
     if settings.server == "granian":
         return _serve_granian(settings, args)
     from waitress import create_server

@@ -28,6 +28,7 @@ from feedsvc.extract.selectors import Selectors, invalid
 LAYOUTS = ("auto", *extract.LAYOUTS)
 RESERVED_NAME = "all"  # /feeds/all.atom is every source in one feed
 SERVERS = ("waitress", "granian")
+DEFAULT_SERVER = "granian"  # by measurement: docs/performance.md, *What the numbers show*
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -87,7 +88,7 @@ class Settings:
     refresh_token: str | None = None
     refresh_token_env: str = "FEEDSVC_REFRESH_TOKEN"
     threads: int = 8
-    server: str = "waitress"  # or "granian"
+    server: str = DEFAULT_SERVER  # or "waitress"
     sources: tuple[Source, ...] = field(default_factory=tuple)
     hub: str | None = None  # WebSub hub: advertised in every feed, pinged when a feed changes
     publish_dir: Path | None = None  # every feed also written here as a static file
@@ -184,7 +185,7 @@ def parse(raw: dict[str, Any], base_dir: Path, environ: Any) -> Settings:
     min_interval = _duration(_get(service, "service.min_interval", str, "1m"), "service.min_interval")
     lease_text = _get(service, "service.lease", str, None)
     lease = None if lease_text is None else _duration(lease_text, "service.lease")
-    server = _get(service, "service.server", str, "waitress")
+    server = _get(service, "service.server", str, DEFAULT_SERVER)
     if server not in SERVERS:
         raise ConfigError(f"service.server: expected one of {', '.join(SERVERS)}, got {server!r}")
 

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import errno
 import os
+import socket
 from collections.abc import Mapping
 from pathlib import Path
 
 from feedsvc.config import Settings
 from feedsvc.errors import ConfigError, FeedsvcError, StoreError
+from feedsvc.store import Store
+from feedsvc.web.auth import ensure_token
 
 SYSTEM_CONFIG = Path("/etc/feedsvc/feedsvc.toml")
 
@@ -41,6 +44,32 @@ def find_config(given: str | None, environ: Mapping[str, str], cwd: Path) -> Pat
         f"no config file: looked for {looked}; pass --config FILE or set FEEDSVC_CONFIG "
         "(a sample is config/feedsvc.toml in the source tree)"
     )
+
+
+def preflight(settings: Settings) -> None:
+    """What ``feedsvc serve`` checks in its own process before any server starts (granian's worker
+    would otherwise meet these deep inside, with a traceback): the port, the database (opened and
+    migrated once), the admin token (made at the first start; the log says where)."""
+    check_port(settings)
+    Store(settings.database_url).close()
+    ensure_token(settings)
+
+
+def check_port(settings: Settings) -> None:
+    """ConfigError naming the fix when ``bind`` cannot be listened on (in use, not allowed), before
+    any server starts: granian reports it from deep inside with a traceback, waitress after start-up."""
+    try:
+        host, port = settings.bind_host, settings.bind_port
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise ConfigError(f"service.bind: cannot resolve {settings.bind_host!r}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do: TIME_WAIT is no conflict
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise bind_problem(exc, settings) from None
 
 
 def bind_problem(exc: OSError, settings: Settings) -> FeedsvcError:

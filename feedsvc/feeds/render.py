@@ -65,7 +65,7 @@ def render(settings: Settings, store: Store, name: str, format: Format, limit: i
     else:
         source = _source(settings, name)
         entries = store.entries(name, limit=limit)
-        icon = store.state(name).icon
+        icon = store.icon(name)  # not store.state(): that also counts the source's entries
         args = (source, entries, settings.base_url, settings.tag_authority)
         if format is Format.ATOM:
             body = formats.atom(*args, icon=icon, hub=settings.hub)

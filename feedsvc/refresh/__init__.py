@@ -75,7 +75,9 @@ def run(store: Store, source: Source, now: datetime | Clock, policy: Policy = MA
     due_if_not_since = None
     if policy.scheduled:
         try:
-            allowed = backoff.next_allowed(store.state(source.name), source.interval, policy.max_backoff)
+            allowed = backoff.next_allowed(
+                store.state(source.name, count_entries=False), source.interval, policy.max_backoff
+            )
         except StoreError as exc:
             log.warning("cannot check whether %s is due: %s", source.name, exc)
             return RefreshResult(source.name, Outcome.NOT_DUE)
@@ -143,7 +145,7 @@ def _refresh(store: Store, source: Source, now: datetime) -> RefreshResult:
         extraction = extract.extract(snapshot, source.layout, selectors=source.selectors, zone=source.zone)
         posts, warning = bounds.capped(extraction.posts)
         seen = len(posts)
-        problem = guard.problem(seen, store.state(source.name).recent_posts)
+        problem = guard.problem(seen, store.state(source.name, count_entries=False).recent_posts)
         if problem is not None:
             raise LayoutChanged(problem)
         known = store.known(source.name)

@@ -45,6 +45,7 @@ from feedsvc.model import (
     Validators,
 )
 from feedsvc.store import defined
+from feedsvc.store import watch as _watch
 from feedsvc.store.schema import (
     WRITE_OPTION,
     entries,
@@ -139,6 +140,8 @@ class Store:
         self._writer = self._engine.execution_options(**{WRITE_OPTION: True})
         self._changes = 0
         self._changes_lock = threading.Lock()
+        self._watch: _watch.Watch | None = None
+        self._notify = self._engine.dialect.name == "postgresql"  # NOTIFY other processes' watches
         self.write_error: str | None = None  # a write failed for lack of space, no refresh stored since: why
 
     @property
@@ -150,7 +153,17 @@ class Store:
         """
         return self._changes
 
+    def watch(self) -> _watch.Watch:
+        """This store's change watch (``store/watch.py``): made on first use, closed with the store."""
+        with self._changes_lock:
+            if self._watch is None:
+                with _failures("watch"):
+                    self._watch = _watch.for_url(self._engine.url, lambda: self._changes)
+            return self._watch
+
     def close(self) -> None:
+        if self._watch is not None:
+            self._watch.close()
         self._engine.dispose()
 
     def __enter__(self) -> Store:
@@ -183,7 +196,7 @@ class Store:
             listing_rows = conn.execute(_KNOWN_LISTINGS, {"source": source}).all()
             pruned = conn.scalars(_KNOWN_TOMBSTONES, {"source": source}).all()
         return Known(
-            entries={row.identity: _entry(row) for row in rows},
+            entries={row[1]: _entry_from(row) for row in rows},
             listings=tuple(Listing(row.fetched_at, _items_from_json(row.items_json)) for row in listing_rows),
             tombstones=frozenset(pruned),
         )
@@ -194,7 +207,7 @@ class Store:
             raise ValueError(f"limit must not be negative, got {limit}")
         with self._read("entries", source) as conn:
             rows = conn.execute(_NEWEST, {"source": source, "limit": limit}).all()
-        return [_entry(row) for row in rows]
+        return [_entry_from(row) for row in rows]
 
     def validators(self, source: str) -> Validators:
         with self._read("validators", source) as conn:
@@ -206,6 +219,11 @@ class Store:
         with self._read("version", source) as conn:
             return conn.scalar(_VERSION, {"name": source}) or 0
 
+    def icon(self, source: str) -> str | None:
+        """The source's icon URL (as ``apply`` recorded it), or None: one primary-key read, for rendering a feed."""
+        with self._read("icon", source) as conn:
+            return conn.scalar(_ICON, {"name": source})
+
     def versions(self, names: Sequence[str]) -> dict[str, int]:
         """Each name's version (0 for a source never applied), in one query."""
         with self._read("versions", ", ".join(sorted(set(names)))) as conn:
@@ -213,8 +231,15 @@ class Store:
             found = {row.name: row.version for row in rows}
         return {name: found.get(name, 0) for name in names}
 
-    def state(self, source: str) -> SourceState:
-        return self.states([source])[0]
+    def state(self, source: str, count_entries: bool = True) -> SourceState:
+        """The source's state; with ``count_entries=False`` (a refresh's checks: backoff, guard) its
+        ``entries_stored`` is 0 and it costs two primary-key reads instead of counting the entries."""
+        if count_entries:
+            return self.states([source])[0]
+        with self._read("state", source) as conn:
+            row = conn.execute(_STATE_ROW, {"name": source}).one_or_none()
+            health = conn.execute(_HEALTH_ROW, {"name": source}).one_or_none()
+        return _with_health(_state(source, row, 0), health)
 
     def states(self, names: Sequence[str]) -> list[SourceState]:
         """One SourceState per name, in the order given; unknown names get the defaults."""
@@ -271,6 +296,8 @@ class Store:
             _prune_tombstones(conn, source, status.attempted_at)
             if touched:
                 conn.execute(_BUMP_VERSION, {"b_name": source})
+                if self._notify:
+                    conn.execute(_NOTIFY, {"source": source})
         if status.ok:
             self.write_error = None  # a refresh was stored again: the database takes writes
         if touched:
@@ -295,14 +322,12 @@ class Store:
         with self._write("claim", source) as conn:
             if callable(now):
                 now = now()
-            conditions = [
-                sources.c.name == source,
-                or_(sources.c.lease_owner.is_(None), sources.c.lease_until < now, sources.c.lease_owner == owner),
-            ]
-            if due_if_not_since is not None:
-                conditions.append(or_(sources.c.last_attempt.is_(None), sources.c.last_attempt <= due_if_not_since))
+            params = {"b_name": source, "b_owner": owner, "b_now": now, "b_until": now + lease}
             _ensure_source(conn, source)
-            result = conn.execute(update(sources).where(*conditions).values(lease_owner=owner, lease_until=now + lease))
+            if due_if_not_since is None:
+                result = conn.execute(_CLAIM, params)
+            else:
+                result = conn.execute(_CLAIM_IF_DUE, params | {"b_due": due_if_not_since})
             return result.rowcount == 1
 
     # -- sources defined in the database (issue 14; feedsvc/store/defined.py) -----------------------
@@ -337,7 +362,15 @@ class Store:
 
 # -- hot statements, built once: building a statement costs more than running it on SQLite ---------
 
-_KNOWN_ENTRIES = select(entries).where(entries.c.source == bindparam("source"))
+# an entry's columns in Entry's field order: hot reads take rows as tuples (_entry_from), not by name
+_ENTRY_COLUMNS = tuple(
+    entries.c[name]
+    for name in (
+        "source", "identity", "title", "summary", "first_seen", "updated", "published", "date_evidence",
+        "author", "link", "title_derived", "categories_json", "summary_html",
+    )
+)  # fmt: skip
+_KNOWN_ENTRIES = select(*_ENTRY_COLUMNS).where(entries.c.source == bindparam("source"))
 _KNOWN_LISTINGS = (
     select(listings.c.fetched_at, listings.c.items_json)
     .where(listings.c.source == bindparam("source"))
@@ -346,11 +379,28 @@ _KNOWN_LISTINGS = (
 _KNOWN_TOMBSTONES = select(tombstones.c.identity).where(tombstones.c.source == bindparam("source"))
 _VALIDATORS = select(sources.c.etag, sources.c.last_modified).where(sources.c.name == bindparam("name"))
 _VERSION = select(sources.c.version).where(sources.c.name == bindparam("name"))
+_STATE_ROW = select(sources).where(sources.c.name == bindparam("name"))
+_HEALTH_ROW = select(source_health).where(source_health.c.name == bindparam("name"))
+_ICON = select(sources.c.icon).where(sources.c.name == bindparam("name"))
+_CLAIM = (
+    update(sources)
+    .where(
+        sources.c.name == bindparam("b_name"),
+        or_(
+            sources.c.lease_owner.is_(None),
+            sources.c.lease_until < bindparam("b_now"),
+            sources.c.lease_owner == bindparam("b_owner"),
+        ),
+    )
+    .values(lease_owner=bindparam("b_owner"), lease_until=bindparam("b_until"))
+)
+_CLAIM_IF_DUE = _CLAIM.where(or_(sources.c.last_attempt.is_(None), sources.c.last_attempt <= bindparam("b_due")))
 _RELEASE = (
     update(sources)
     .where(sources.c.name == bindparam("b_name"), sources.c.lease_owner == bindparam("b_owner"))
     .values(lease_owner=None, lease_until=None)
 )
+_NOTIFY = text(_watch.notify_statement())  # PostgreSQL: other processes' watches hear of the change at commit
 _BUMP_VERSION = update(sources).where(sources.c.name == bindparam("b_name")).values(version=sources.c.version + 1)
 _ENSURE_SOURCE = {
     "sqlite": sqlite.insert(sources).values(name=bindparam("b_name")).on_conflict_do_nothing(index_elements=["name"]),
@@ -382,45 +432,64 @@ def _ensure_source(conn: Connection, source: str) -> None:
 
 
 def _record_status(conn: Connection, source: str, status: SourceStatus) -> None:
-    values: dict[str, Any] = {"last_attempt": status.attempted_at}
+    params: dict[str, Any] = {"b_name": source, "last_attempt": status.attempted_at}
     if status.ok:
-        values |= {
+        params |= {
             "last_success": status.attempted_at,
             "last_error": None,
             "consecutive_failures": 0,
             "last_warning": status.warning,
         }
         if status.posts_on_page is not None:
-            values["posts_on_page"] = status.posts_on_page
+            params["posts_on_page"] = status.posts_on_page
         if status.validators is not None:
-            values |= {"etag": status.validators.etag, "last_modified": status.validators.last_modified}
+            params |= {"etag": status.validators.etag, "last_modified": status.validators.last_modified}
     else:
-        values |= {
-            "last_error": status.error or "refresh failed",
-            "consecutive_failures": sources.c.consecutive_failures + 1,
-        }
-    conn.execute(update(sources).where(sources.c.name == source).values(values))
+        params["last_error"] = status.error or "refresh failed"
+    conn.execute(_status_update(tuple(params)), params)
+
+
+_STATUS_UPDATES: dict[tuple[str, ...], Any] = {}  # by the columns set: at most five shapes, each built once
+
+
+def _status_update(columns: tuple[str, ...]) -> Any:
+    statement = _STATUS_UPDATES.get(columns)
+    if statement is None:
+        values: dict[str, Any] = {name: bindparam(name) for name in columns if name != "b_name"}
+        if "last_success" not in columns:  # a failure counts up
+            values["consecutive_failures"] = sources.c.consecutive_failures + 1
+        statement = update(sources).where(sources.c.name == bindparam("b_name")).values(values)
+        _STATUS_UPDATES[columns] = statement
+    return statement
 
 
 def _record_icon(conn: Connection, source: str, icon: str | None) -> int:
     """Remember the icon the page names; 1 when it changed (the feeds show it: the version moves)."""
-    result = conn.execute(
-        update(sources).where(sources.c.name == source, sources.c.icon.is_distinct_from(icon)).values(icon=icon)
-    )
-    return result.rowcount
+    return conn.execute(_RECORD_ICON, {"b_name": source, "b_icon": icon}).rowcount
+
+
+_RECORD_ICON = (
+    update(sources)
+    .where(sources.c.name == bindparam("b_name"), sources.c.icon.is_distinct_from(bindparam("b_icon")))
+    .values(icon=bindparam("b_icon"))
+)
 
 
 def _record_health(conn: Connection, source: str, status: SourceStatus) -> None:
     """The site's Retry-After, and the posts-on-page count of any page read (guarded ones too)."""
-    row = conn.execute(select(source_health).where(source_health.c.name == source)).one_or_none()
+    row = conn.execute(_HEALTH_ROW, {"name": source}).one_or_none()
+    if row is not None and status.posts_on_page is None and row.retry_after_until == status.retry_after:
+        return  # nothing to record (a 304, or a failure without Retry-After, as before)
     recent: list[int] = [] if row is None else json.loads(row.recent_posts)
     if status.posts_on_page is not None:
         recent = [*recent, status.posts_on_page][-RECENT_POSTS_KEPT:]
-    values = {"retry_after_until": status.retry_after, "recent_posts": json.dumps(recent)}
-    if row is None:
-        conn.execute(insert(source_health).values(name=source, **values))
-    else:
-        conn.execute(update(source_health).where(source_health.c.name == source).values(values))
+    params = {"b_name": source, "b_retry": status.retry_after, "b_recent": json.dumps(recent)}
+    conn.execute(_INSERT_HEALTH if row is None else _UPDATE_HEALTH, params)
+
+
+_HEALTH_VALUES = {"retry_after_until": bindparam("b_retry"), "recent_posts": bindparam("b_recent")}
+_INSERT_HEALTH = insert(source_health).values(name=bindparam("b_name"), **_HEALTH_VALUES)
+_UPDATE_HEALTH = update(source_health).where(source_health.c.name == bindparam("b_name")).values(_HEALTH_VALUES)
 
 
 def _write_entries(conn: Connection, source: str, given: Iterable[Entry]) -> int:
@@ -444,7 +513,7 @@ def _stored_entries(conn: Connection, source: str, identities: list[str]) -> dic
     found: dict[str, Entry] = {}
     for chunk in _chunks(identities):
         rows = conn.execute(_STORED_ENTRIES, {"source": source, "identities": list(chunk)})
-        found |= {row.identity: _entry(row) for row in rows}
+        found |= {row[1]: _entry_from(row) for row in rows}
     return found
 
 
@@ -472,7 +541,7 @@ def _store_listing(conn: Connection, source: str, listing: Listing) -> None:
     )
     surplus = conn.scalars(_SURPLUS_LISTINGS, {"source": source}).all()
     for chunk in _chunks(surplus):
-        conn.execute(delete(listings).where(listings.c.id.in_(chunk)))
+        conn.execute(_DELETE_LISTINGS, {"ids": list(chunk)})
 
 
 def _prune(conn: Connection, source: str, keep: int, pruned_at: datetime) -> int:
@@ -482,12 +551,23 @@ def _prune(conn: Connection, source: str, keep: int, pruned_at: datetime) -> int
     """
     oldest = conn.scalars(_BEYOND_KEEP, {"source": source, "keep": keep, "most": MAX_PRUNED_PER_APPLY}).all()
     for chunk in _chunks(oldest):
-        conn.execute(delete(entries).where(entries.c.source == source, entries.c.identity.in_(chunk)))
-        conn.execute(delete(tombstones).where(tombstones.c.source == source, tombstones.c.identity.in_(chunk)))
+        keys = {"source": source, "identities": list(chunk)}
+        conn.execute(_DELETE_ENTRIES, keys)
+        conn.execute(_DELETE_TOMBSTONES, keys)
         conn.execute(
-            insert(tombstones), [{"source": source, "identity": identity, "pruned_at": pruned_at} for identity in chunk]
+            _INSERT_TOMBSTONE, [{"source": source, "identity": identity, "pruned_at": pruned_at} for identity in chunk]
         )
     return len(oldest)
+
+
+_DELETE_LISTINGS = delete(listings).where(listings.c.id.in_(bindparam("ids", expanding=True)))
+_DELETE_ENTRIES = delete(entries).where(
+    entries.c.source == bindparam("source"), entries.c.identity.in_(bindparam("identities", expanding=True))
+)
+_DELETE_TOMBSTONES = delete(tombstones).where(
+    tombstones.c.source == bindparam("source"), tombstones.c.identity.in_(bindparam("identities", expanding=True))
+)
+_INSERT_TOMBSTONE = insert(tombstones)
 
 
 def _touch_tombstones(conn: Connection, source: str, identities: frozenset[str], seen_at: datetime) -> None:
@@ -509,7 +589,7 @@ def _prune_tombstones(conn: Connection, source: str, now: datetime) -> None:
     old = conn.scalars(_OLD_TOMBSTONES, {"source": source, "before": now - TOMBSTONE_MAX_AGE}).all()
     surplus = conn.scalars(_SURPLUS_TOMBSTONES, {"source": source}).all()
     for chunk in _chunks(sorted(set(old) | set(surplus))):
-        conn.execute(delete(tombstones).where(tombstones.c.source == source, tombstones.c.identity.in_(chunk)))
+        conn.execute(_DELETE_TOMBSTONES, {"source": source, "identities": list(chunk)})
 
 
 _OLD_TOMBSTONES = (
@@ -533,13 +613,15 @@ def _newest_first(query: Select[Any]) -> Select[Any]:
     return query.order_by(entries.c.sort_at.desc(), entries.c.first_seen.desc(), entries.c.identity)
 
 
-_NEWEST = _newest_first(select(entries).where(entries.c.source == bindparam("source"))).limit(bindparam("limit"))
+_NEWEST = _newest_first(select(*_ENTRY_COLUMNS).where(entries.c.source == bindparam("source"))).limit(
+    bindparam("limit")
+)
 _BEYOND_KEEP = (
     _newest_first(select(entries.c.identity).where(entries.c.source == bindparam("source")))
     .limit(bindparam("most"))
     .offset(bindparam("keep"))
 )
-_STORED_ENTRIES = select(entries).where(
+_STORED_ENTRIES = select(*_ENTRY_COLUMNS).where(
     entries.c.source == bindparam("source"), entries.c.identity.in_(bindparam("identities", expanding=True))
 )
 _INSERT_ENTRY = insert(entries)
@@ -577,21 +659,23 @@ def _entry_row(entry: Entry) -> dict[str, Any]:
     }
 
 
-def _entry(row: Row[Any]) -> Entry:
+def _entry_from(row: Sequence[Any]) -> Entry:
+    """An Entry from a row of ``_ENTRY_COLUMNS``, by position (the hot paths: newest entries, known)."""
+    source, identity, title, summary, first_seen, updated, published, evidence, author, link, derived, tags, html = row
     return Entry(
-        source=row.source,
-        identity=row.identity,
-        title=row.title,
-        summary=row.summary,
-        first_seen=row.first_seen,
-        updated=row.updated,
-        published=row.published,
-        date_evidence=None if row.date_evidence is None else DateEvidence(row.date_evidence),
-        author=row.author,
-        link=row.link,
-        title_derived=bool(row.title_derived),
-        categories=tuple(json.loads(row.categories_json or "[]")),
-        summary_html=bool(row.summary_html),
+        source,
+        identity,
+        title,
+        summary,
+        first_seen,
+        updated,
+        published,
+        None if evidence is None else DateEvidence(evidence),
+        author,
+        link,
+        bool(derived),
+        () if tags is None or tags == "[]" else tuple(json.loads(tags)),
+        bool(html),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -65,3 +66,18 @@ def test_a_figure_is_the_median_with_its_spread_and_ratios_pair_rounds() -> None
     assert (figure.median, figure.low, figure.high, figure.runs) == (2.5, 1.0, 10.0, 4)
     assert figure.show(" ms", scale=1000) == "2,500 ms (1,000..10,000, n=4)"
     assert ratios([10.0, 30.0, 8.0], [5.0, 10.0, 8.0]).median == 2.0
+
+
+def test_staleness_bench_sees_every_instance_serve_another_process_refresh() -> None:
+    """Real ``feedsvc serve`` processes on one SQLite file; this test's process refreshes (not timed)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.staleness", "--backend", "sqlite", "--instances", "2", "--refreshes", "3"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["missed"] == 0 and result["refreshes"] == 3 and result["p99_ms"] >= 0

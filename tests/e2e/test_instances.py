@@ -121,6 +121,9 @@ base_url = "{PUBLIC_URL}"
 refresh_token_env = "FEEDSVC_TEST_TOKEN"
 lease = "{LEASE:g}s"
 min_interval = "1s"
+# waitress: these tests find the killed instance by its lease owner's pid and read its "web only"
+# start line, both of the serving process itself; under granian the refreshing process is the worker
+server = "waitress"
 {blocks}""",
         encoding="utf-8",
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -301,6 +302,8 @@ def test_validators_and_states(store: Store) -> None:
     ]
     assert store.states([]) == []
     assert store.version("nowhere") == 0
+    for name, counted in zip(["nowhere", SOURCE, "other"], store.states(["nowhere", SOURCE, "other"]), strict=True):
+        assert store.state(name, count_entries=False) == dataclasses.replace(counted, entries_stored=0)
 
     store.apply(SOURCE, Diff(), ok(T0 + timedelta(minutes=5)))  # 304: no validators, no page
     assert store.validators(SOURCE) == Validators(etag='"x"', last_modified="Sat, 20 Apr")
@@ -549,8 +552,10 @@ def test_icon_is_kept_and_a_change_bumps_the_version(sqlite_store: Store) -> Non
     assert sqlite_store.state(SOURCE).icon == "https://example.org/icon.png"
     sqlite_store.apply(SOURCE, Diff(), ok())  # a page that was not HTML keeps the icon
     assert sqlite_store.state(SOURCE).icon == "https://example.org/icon.png" and sqlite_store.version(SOURCE) == version
+    assert sqlite_store.icon(SOURCE) == "https://example.org/icon.png" and sqlite_store.icon("never-seen") is None
     set_icon(sqlite_store, None)
     assert sqlite_store.state(SOURCE).icon is None and sqlite_store.version(SOURCE) == version + 1
+    assert sqlite_store.icon(SOURCE) is None
 
 
 def test_versions_of_many_sources_in_one_call(sqlite_store: Store) -> None:
