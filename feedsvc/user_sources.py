@@ -56,8 +56,9 @@ def check_url(url: str, allow_private: bool) -> None:
     ``allow_private``): the outbound check every fetch of a user's URL makes again, per hop."""
     try:
         outbound.check(url, outbound.Policy(allow_private=allow_private))
-    except AddressRefused as exc:
-        raise UnsafeURL(f"url: {exc}") from None
+    except AddressRefused as exc:  # the config file's exemption for a source's own host is not for users
+        reason = str(exc).replace(", apart from the host and port a source's url names", " for a URL users add")
+        raise UnsafeURL(f"url: {reason}") from None
 
 
 def table_of(source: Source) -> dict[str, Any]:
