@@ -215,7 +215,8 @@ def _serve_granian(settings: config.Settings, args: argparse.Namespace) -> int:
     from feedsvc import granian_server
 
     host, port = settings.bind_host, settings.bind_port
-    log.info("serving %d source(s) with granian on %s:%s", len(settings.sources), host, port)
+    role = "" if not args.no_scheduler else ", web only (--no-scheduler)"
+    log.info("serving %d source(s) with granian on http://%s:%s%s", len(settings.sources), host, port, role)
     return granian_server.serve(settings, args.config, scheduled=not args.no_scheduler)
 
 
