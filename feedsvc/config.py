@@ -55,6 +55,7 @@ class Source:
     secret: bool = False  # publish no URL of this source anywhere (feeds, OPML, pages, status)
     allow_private_addresses: bool = False  # service.allow_private_addresses (outbound.py)
     local_root: Path | None = None  # service.local_root: where a local file source must be (resolved)
+    user_added: bool = False  # kept in the database (browser, API, import): its URL's host gets no exemption
 
     @property
     def public_url(self) -> str | None:
@@ -98,6 +99,9 @@ class Settings:
     shutdown_grace: timedelta = timedelta(seconds=30)  # how long SIGTERM waits for running refreshes
     allow_private_addresses: bool = False  # outbound requests may reach loopback/private/link-local addresses
     local_root: Path | None = None  # local file sources must be under this directory
+    # issue 14: what sources kept in the database (feedsvc/user_sources.py) are checked with
+    min_interval: timedelta = timedelta(minutes=1)
+    lease: timedelta | None = None
 
     _by_name: dict[str, Source] = field(init=False, repr=False, compare=False)
 
@@ -213,6 +217,8 @@ def parse(raw: dict[str, Any], base_dir: Path, environ: Any) -> Settings:
         publish_dir=None if publish_dir is None else base_dir / publish_dir,
         allow_private_addresses=allow_private,
         local_root=local_root,
+        min_interval=min_interval,
+        lease=lease,
         **_service_extra(service),
     )
 
@@ -250,14 +256,41 @@ def _service_extra(service: dict[str, Any]) -> dict[str, Any]:
     return {"workers": workers, **durations}
 
 
+def parse_source(item: Any, settings: Settings, key: str = "source") -> Source:
+    """One ``[[sources]]`` table from elsewhere than the config file (the database, an import, the API).
+
+    Checked as the config's own, with the service's ``min_interval``, ``lease`` and limits; only
+    http(s) URLs (local files only from the config file); the source is marked ``user_added``.
+    """
+    if isinstance(item, dict):
+        url = item.get("url")
+        if isinstance(url, str) and not url.startswith(("http://", "https://")):
+            name = item.get("name")
+            where = f"sources.{name}" if isinstance(name, str) and _NAME.match(name) else key
+            raise ConfigError(f"{where}.url: expected an http:// or https:// URL, got {url!r}")
+    limits = {
+        "allow_private_addresses": settings.allow_private_addresses,
+        "local_root": settings.local_root,
+        "user_added": True,
+    }
+    return _source(item, 0, Path.cwd(), settings.min_interval, settings.lease, limits, key=key)
+
+
 def _source(
-    item: Any, index: int, base_dir: Path, min_interval: timedelta, lease: timedelta | None, limits: dict[str, Any]
+    item: Any,
+    index: int,
+    base_dir: Path,
+    min_interval: timedelta,
+    lease: timedelta | None,
+    limits: dict[str, Any],
+    key: str | None = None,
 ) -> Source:
     if not isinstance(item, dict):
-        raise ConfigError(f"sources[{index}]: expected a table")
+        raise ConfigError(f"{key or f'sources[{index}]'}: expected a table")
     name = item.get("name")
     if not isinstance(name, str) or not _NAME.match(name):
-        raise ConfigError(f"sources[{index}].name: expected lowercase letters, digits, '-' or '_', got {name!r}")
+        where = key or f"sources[{index}]"
+        raise ConfigError(f"{where}.name: expected lowercase letters, digits, '-' or '_', got {name!r}")
     key = f"sources.{name}"
     if name == RESERVED_NAME:
         raise ConfigError(f"{key}: the name {RESERVED_NAME!r} is reserved for the combined feed /feeds/all.atom")

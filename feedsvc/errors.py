@@ -2,6 +2,9 @@
 
     FeedsvcError
      ├── ConfigError          bad config: names the key path and the problem
+ │    ├── UnsafeURL       a URL typed by a user: not http(s), or a private/loopback/metadata address
+ │    └── NameTaken       a source name already used (by the config file or the database)
+ ├── UnknownSource        no source of that name (in the database, for edits and deletes)
      ├── FetchError           the page could not be had
      │    ├── FetchTimeout
      │    ├── TooLarge
@@ -93,3 +96,15 @@ class PublishError(FeedsvcError):
     """A feed could not be written to ``publish_dir``."""
 
     kind = "publish"
+
+
+class UnsafeURL(ConfigError):
+    """A URL from the browser, the API or an import that feedsvc will not fetch."""
+
+
+class NameTaken(ConfigError):
+    """A new source's name is already used by the config file or the database."""
+
+
+class UnknownSource(FeedsvcError):
+    """No source of that name where it was looked for."""

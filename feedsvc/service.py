@@ -34,7 +34,9 @@ from feedsvc.refresh import recovery, schedule
 from feedsvc.refresh.reload import Reloader, Report, moved
 from feedsvc.refresh.runner import Runner
 from feedsvc.store import Store
+from feedsvc.user_sources import Catalog
 from feedsvc.web import create_app
+from feedsvc.web.auth import AdminToken
 from feedsvc.web.cache import FeedCache
 from feedsvc.web.throttle import Throttle
 
@@ -54,13 +56,21 @@ class Service:
         clock: refresh.Clock = lambda: datetime.now(UTC),
         first_run_in: timedelta = timedelta(seconds=1),
     ) -> None:
-        self.current = Current(settings)
         self._owns_store = store is None
         self.store = store if store is not None else Store(settings.database_url)
+        # issue 14: the sources kept in the database join the config file's (which win a name)
+        self.catalog = Catalog(settings, self.store)
+        self.current = Current(self.catalog.effective())
+        self.catalog.on_change = self._sources_changed
+        self.admin = AdminToken(settings)  # issue 14: every write needs it (web/auth.py)
         self.metrics = Metrics()
         self.runner = Runner(self.current, self.store, self.metrics, publish.notifier(self.current, self.store), clock)
         self.jobs: BackgroundScheduler | None = schedule.build(self.runner, first_run_in) if scheduled else None
-        self.reloader = None if config_path is None else Reloader(config_path, self.current, self._reschedule)
+        self.reloader = (
+            None
+            if config_path is None
+            else Reloader(config_path, self.current, self._reschedule, merge=self.catalog.with_file)
+        )
         self.feed_cache = FeedCache(self.store, self.current)
         self.token_throttle = Throttle()  # wrong admin tokens, per client address
 
@@ -81,8 +91,10 @@ class Service:
         """Free the leases dead processes of this host left, write the static files, start the scheduler."""
         recovery.release_dead_leases(self.store, refresh.OWNER)
         static.write(self.settings, self.store, [source.name for source in self.settings.sources])
+        self.admin.token  # noqa: B018 - issue 14: made at the first start; the log says where it is
         if self.jobs is not None:
             self.jobs.start()
+        self.catalog.watch()  # issue 14: sources another instance or `feedsvc sources import` changed
 
     def reload(self) -> Report:
         """Read the config file again (ConfigError and no change when it is bad)."""
@@ -97,6 +109,7 @@ class Service:
         if grace is None:
             grace = self.settings.shutdown_grace.total_seconds()
         log.info("stopping: waiting up to %g s for running refreshes", grace)
+        self.catalog.stop()
         self.runner.close()
         if self.jobs is not None and self.jobs.running:
             self.jobs.shutdown(wait=False)
@@ -106,6 +119,12 @@ class Service:
         elif self._owns_store:
             self.store.close()
         return idle
+
+    def _sources_changed(self, new: Settings) -> None:
+        """Issue 14: a source was added, changed or removed in the database (here or elsewhere)."""
+        old = self.current.settings
+        self.current.swap(new)
+        self._reschedule(old, new)
 
     def _reschedule(self, old: Settings, new: Settings) -> None:
         """After a reload: the jobs follow the sources; a page that moved is read at once (in the

@@ -89,7 +89,7 @@ def atom(
     fg.generator("feedsvc", version=__version__, uri=f"{base_url}/")
     for entry in entries:
         # feedgen prepends by default, which would reverse the caller's order.
-        fg.add_entry(_entry(source, entry, tag_authority), order="append")
+        fg.add_entry(_entry(source, entry, tag_authority, base_url), order="append")
     return fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
 
 
@@ -107,7 +107,7 @@ def combined(items: Sequence[tuple[Source, Entry]], base_url: str, tag_authority
         fg.link(href=urls.link(hub), rel="hub")
     fg.generator("feedsvc", version=__version__, uri=f"{base_url}/")
     for source, entry in items:
-        fe = _entry(source, entry, tag_authority)
+        fe = _entry(source, entry, tag_authority, base_url)
         fe.origin = _Origin(
             id=feed_id(source.name, tag_authority),
             title=_feed_title(source),
@@ -152,14 +152,12 @@ def rss(
         fe = fg.add_entry(order="append")
         fe.guid(entry_id(source, entry, tag_authority), permalink=False)
         fe.title(plain(entry.title) or UNTITLED)  # plain text, as readers take an RSS title
-        link = urls.link(entry.link)
-        if link:
-            fe.link(href=link)
+        fe.link(href=entry_link(source, entry, base_url))
         description = summary_html(entry)
         if description:
             fe.description(description)
         if entry.published is not None:
-            fe.published(_utc(entry.published, entry, "published"))
+            fe.published(published(source, entry))
         author = plain(entry.author or "")
         if author:
             fe.dc.dc_creator(author)
@@ -188,6 +186,19 @@ def entry_id(source: Source, entry: Entry, tag_authority: str) -> str:
     day = _utc(entry.first_seen, entry, "first_seen")
     identity = quote(xml_text(entry.identity), safe=_ID_SAFE)
     return f"tag:{tag_authority},{day:%Y-%m-%d}:{source.name}/{identity}"
+
+
+def entry_link(source: Source, entry: Entry, base_url: str) -> str:
+    """The entry's own link, else the page it was listed on (never its ``tag:`` id)."""
+    return urls.link(entry.link) or home_page(source, base_url.rstrip("/"))
+
+
+def published(source: Source, entry: Entry) -> datetime:
+    """When the entry was published, in the source's zone: a date the page showed without a time is
+    its local midnight, and with the zone's offset (``2023-12-07T00:00:00+08:00``) no reader shows
+    the day before. The same instant as the UTC it is stored in."""
+    assert entry.published is not None
+    return _utc(entry.published, entry, "published").astimezone(source.zone)
 
 
 def summary_html(entry: Entry) -> str:
@@ -251,28 +262,26 @@ class _RSSGenerator(FeedGenerator):
         return feed, doc
 
 
-def _entry(source: Source, entry: Entry, tag_authority: str) -> _FeedEntry:
+def _entry(source: Source, entry: Entry, tag_authority: str, base_url: str) -> _FeedEntry:
     fe = _FeedEntry()
     fe.id(entry_id(source, entry, tag_authority))
     fe.title(xml_text(entry.title).strip() or UNTITLED)  # feedgen refuses an empty title
     fe.updated(_utc(entry.updated, entry, "updated"))
     if entry.published is not None:
-        fe.published(_utc(entry.published, entry, "published"))
+        fe.published(published(source, entry))
     author = xml_text(entry.author or "").strip()
     if author:
         fe.author(name=author)
     for category in categories(entry):
         fe.category(term=category)
     summary, kind = (clean_html(entry.summary), "html") if entry.summary_html else (xml_text(entry.summary), "text")
-    link = urls.link(entry.link)
-    if link:
-        fe.link(href=link, rel="alternate")
+    fe.link(href=entry_link(source, entry, base_url), rel="alternate")
+    if urls.link(entry.link):
         if summary:
             fe.summary(summary, type=kind)
     else:
-        # RFC 4287 4.1.1: an entry without an alternate link must have content (feedgen
-        # raises otherwise); posts on feedless pages often have no link. The text goes
-        # there once, not also as a summary.
+        # A post without a link of its own (text snapshots) links to the page it was listed on,
+        # and its text, the whole post, goes once into content.
         fe.content(summary, type=kind)
     return fe
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from feedsvc.config import Source
-from feedsvc.feeds.formats import UNTITLED, categories, entry_id, feed_url, home_page
+from feedsvc.feeds.formats import UNTITLED, categories, entry_id, entry_link, feed_url, home_page, published
 from feedsvc.feeds.sanitize import html, plain, xml_text
 from feedsvc.model import Entry
 from feedsvc.urls import link
@@ -51,22 +51,20 @@ def json_feed(
         feed["language"] = language
     if link(hub):
         feed["hubs"] = [{"type": "WebSub", "url": link(hub)}]
-    feed["items"] = [_item(source, entry, tag_authority) for entry in entries]
+    feed["items"] = [_item(source, entry, tag_authority, base_url) for entry in entries]
     return json.dumps(feed, ensure_ascii=False, indent=1).encode("utf-8")
 
 
-def _item(source: Source, entry: Entry, tag_authority: str) -> dict[str, Any]:
+def _item(source: Source, entry: Entry, tag_authority: str, base_url: str) -> dict[str, Any]:
     item: dict[str, Any] = {"id": entry_id(source, entry, tag_authority)}
-    url = link(entry.link)
-    if url:
-        item["url"] = url
+    item["url"] = entry_link(source, entry, base_url)  # the page it was listed on when it has no link
     item["title"] = plain(entry.title) or UNTITLED
     if entry.summary_html:
         item["content_html"] = html(entry.summary)
     else:
         item["content_text"] = xml_text(entry.summary)
     if entry.published is not None:
-        item["date_published"] = _rfc3339(entry.published)
+        item["date_published"] = _rfc3339(published(source, entry))
     item["date_modified"] = _rfc3339(entry.updated)
     author = plain(entry.author or "")
     if author:
@@ -80,4 +78,6 @@ def _item(source: Source, entry: Entry, tag_authority: str) -> dict[str, Any]:
 def _rfc3339(moment: datetime) -> str:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"naive datetime {moment.isoformat()}: feeds need aware datetimes")
+    if moment.utcoffset():  # a source's own zone (published): kept, with its offset
+        return moment.replace(microsecond=0).isoformat()
     return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")

@@ -32,11 +32,16 @@ class Report:
 
 class Reloader:
     def __init__(
-        self, path: str | Path, current: Current, on_reload: Callable[[Settings, Settings], None] | None = None
+        self,
+        path: str | Path,
+        current: Current,
+        on_reload: Callable[[Settings, Settings], None] | None = None,
+        merge: Callable[[Settings], Settings] | None = None,
     ) -> None:
         self.path = Path(path)
         self._current = current
         self._on_reload = on_reload
+        self._merge = merge  # issue 14: the file's settings -> with the database's sources (user_sources)
         self._lock = threading.Lock()
 
     def reload(self) -> Report:
@@ -44,6 +49,8 @@ class Reloader:
         with self._lock:
             old = self._current.settings
             new = config.load(self.path)
+            if self._merge is not None:
+                new = self._merge(new)
             self._current.swap(new)
             if self._on_reload is not None:
                 self._on_reload(old, new)

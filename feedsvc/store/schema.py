@@ -217,6 +217,22 @@ def _has_invisible(title: str) -> bool:
     return any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in title)
 
 
+# issue 14: sources added from the browser, the API or `feedsvc sources import` (the config file's are not here)
+defined_sources = Table(
+    "defined_sources",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("definition_json", Text, nullable=False),  # JSON: the source's [[sources]] table, as in the config
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+
+def _create_defined_sources(conn: Connection) -> None:
+    """Migration 5: defined_sources, the sources kept in the database beside the config file's."""
+    metadata.create_all(conn, tables=[defined_sources], checkfirst=True)
+
+
 Migration = Callable[[Connection], None]
 
 MIGRATIONS: list[Migration] = [
@@ -224,6 +240,7 @@ MIGRATIONS: list[Migration] = [
     _categories_html_summaries_and_icons,
     _create_source_health,
     _warnings_and_invisible_title_duplicates,
+    _create_defined_sources,
 ]
 
 

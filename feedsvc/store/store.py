@@ -44,6 +44,7 @@ from feedsvc.model import (
     SourceStatus,
     Validators,
 )
+from feedsvc.store import defined
 from feedsvc.store import watch as _watch
 from feedsvc.store.schema import (
     WRITE_OPTION,
@@ -328,6 +329,29 @@ class Store:
             else:
                 result = conn.execute(_CLAIM_IF_DUE, params | {"b_due": due_if_not_since})
             return result.rowcount == 1
+
+    # -- sources defined in the database (issue 14; feedsvc/store/defined.py) -----------------------
+
+    def definitions(self) -> dict[str, dict[str, Any]]:
+        """Every source kept in the database: name -> its ``[[sources]]`` table."""
+        with self._read("definitions") as conn:
+            return defined.all_definitions(conn)
+
+    def definitions_stamp(self) -> tuple[int, datetime | None]:
+        with self._read("definitions stamp") as conn:
+            return defined.stamp(conn)
+
+    def define(self, name: str, definition: dict[str, Any], now: datetime, *, create: bool) -> bool:
+        """Add (``create``) or replace a source's definition; False when it exists (add) or not (replace)."""
+        with self._write("define", name) as conn:
+            if create:
+                return defined.create(conn, name, definition, now)
+            return defined.replace(conn, name, definition, now)
+
+    def undefine(self, name: str) -> bool:
+        """Forget a source's definition (its entries stay, as for a source removed from the config)."""
+        with self._write("undefine", name) as conn:
+            return defined.remove(conn, name)
 
     def release(self, source: str, owner: str) -> bool:
         """Give the lease back; False (and no change) when ``owner`` does not hold it."""

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING
 
 from flask import Flask
 
+from feedsvc.web.admin import init_app as init_admin
 from feedsvc.web.api import api
+from feedsvc.web.auth import init_app as init_auth
 from feedsvc.web.context import EXTENSION
 from feedsvc.web.fastpath import Counter, FastFeeds
 from feedsvc.web.feed_views import feeds
@@ -42,6 +44,9 @@ def create_app(service: Service) -> Flask:
         settings=lambda: current.settings,
         counter=_counters(service),
     )
+    # issue 14: the admin token's session cookie, the admin pages, the sources API
+    init_auth(app, service.admin)
+    init_admin(app)
     return app
 
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import hmac
-import time
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, Response, abort, jsonify
 
 from feedsvc.config import Settings
 from feedsvc.errors import ConfigError
 from feedsvc.model import RefreshResult
 from feedsvc.refresh.runner import TooSoon
+from feedsvc.web.auth import require_admin
 from feedsvc.web.context import service
 
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -33,9 +32,24 @@ def refresh_all() -> tuple[Response, int]:
     """Refresh every source now (manual gap applies per source); 200 when none failed, else 502."""
     _authorize(service().settings)
     answers = [_answer(answer) for answer in service().runner.manual_all()]
-    bodies = [response.get_json() | {"status": code} for response, code in answers]
-    failed = any(code == 502 for _, code in answers)
-    return jsonify({"sources": bodies}), 502 if failed else 200
+    bodies = [r.get_json() | {"status": code, "outcome": _OUTCOMES.get(code, "failed")} for r, code in answers]
+    codes = [code for _, code in answers]
+    summary = {
+        "refreshed": codes.count(200),
+        "failed": len([code for code in codes if code not in (200, 409, 429)]),
+        "refused": codes.count(429) + codes.count(409),
+    }
+    # 200 only when every source was refreshed; a failure is a 502 (503: the database); a refusal
+    # (too soon: 429, held by another process: 409) with no failure is that refusal's code
+    status = 503 if 503 in codes else 502 if 502 in codes else 429 if 429 in codes else 409 if 409 in codes else 200
+    response = jsonify({"sources": bodies, **summary})
+    waits = [int(r.headers["Retry-After"]) for r, code in answers if code == 429]
+    if status == 429 and waits:
+        response.headers["Retry-After"] = str(max(waits))
+    return response, status
+
+
+_OUTCOMES = {200: "refreshed", 502: "failed", 503: "failed", 429: "too-soon", 409: "busy"}
 
 
 @api.post("/reload")
@@ -85,29 +99,12 @@ def _answer(answer: RefreshResult | TooSoon) -> tuple[Response, int]:
 
 
 def _authorize(settings: Settings) -> None:
-    expected = settings.refresh_token
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if expected is None:
-        abort(401, description=f"manual refresh is disabled: set the {settings.refresh_token_env} environment variable")
-    throttle = service().token_throttle
-    client, now = request.remote_addr or "unknown", time.monotonic()
-    wait = throttle.blocked(client, now)
-    if wait:
-        response = jsonify({"error": f"too many wrong tokens from this address: retry in {wait} s"})
-        response.headers["Retry-After"] = str(wait)
-        abort(_with_status(response, 429))
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
-        throttle.failed(client, now)
-        abort(401, description="a valid 'Authorization: Bearer <token>' header is required")
-
-
-def _with_status(response: Response, status: int) -> Response:
-    response.status_code = status
-    return response
+    """The admin token (feedsvc/web/auth.py: the environment variable's, else the data directory's)."""
+    require_admin()
 
 
 @api.errorhandler(401)
+@api.errorhandler(403)
 @api.errorhandler(404)
 def json_error(error: Exception) -> tuple[Response, int]:
     code = getattr(error, "code", 500)

@@ -124,8 +124,11 @@ def test_post_refresh_refreshes_every_source(rig: Rig) -> None:
     assert sorted(answer["source"] for answer in body["sources"]) == ["kexue", "other"]
     assert all(answer["status"] == 200 and answer["new"] == 8 for answer in body["sources"])
     assert rig.site.requests == 2
-    code, body, _ = rig.post("/api/refresh")  # both within the manual gap now
+    code, body, _ = rig.post("/api/refresh")  # both within the manual gap now: refused, not a plain 200
+    assert code == 429
     assert [answer["status"] for answer in body["sources"]] == [429, 429]
+    assert [answer["outcome"] for answer in body["sources"]] == ["too-soon", "too-soon"]
+    assert (body["refreshed"], body["failed"], body["refused"]) == (0, 0, 2)
     assert rig.post("/api/refresh", headers={})[0] == 401
 
 

@@ -19,10 +19,11 @@ STAGES: list[tuple[str, ...]] = [
     ("feedsvc.config",),
     ("feedsvc.store",),
     ("feedsvc.outbound", "feedsvc.fetch", "feedsvc.metrics"),
+    ("feedsvc.user_sources",),
     ("feedsvc.refresh",),
     ("feedsvc.feeds",),
     ("feedsvc.web",),
-    ("feedsvc.service", "feedsvc.granian_server", "feedsvc.preview"),
+    ("feedsvc.service", "feedsvc.granian_server", "feedsvc.preview", "feedsvc.sources_io", "feedsvc.startup"),
     ("feedsvc.cli", "feedsvc.__main__"),
 ]
 

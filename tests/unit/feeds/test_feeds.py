@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -286,11 +287,15 @@ def test_full_entry_fields() -> None:
     assert (parsed.title, parsed.author, parsed.link) == (NEWEST.title, "苏剑林", NEWEST.link)
 
 
-def test_bare_entry_has_content_instead_of_link_and_no_author_or_published() -> None:
+def test_bare_entry_links_to_its_listing_page_has_content_and_no_author_or_published() -> None:
     xml = render((BARE,))
     element = entry_element(xml, BARE)
-    assert element.xpath("atom:author | atom:link | atom:published", namespaces=ATOM_NS) == []
-    # RFC 4287 4.1.1: no alternate link, so the entry carries its text as content.
+    assert element.xpath("atom:author | atom:published", namespaces=ATOM_NS) == []
+    # no link of its own: the page it was listed on, never its tag: id
+    links = element.xpath("atom:link", namespaces=ATOM_NS)
+    assert [(a.get("rel"), a.get("href")) for a in links] == [("alternate", SOURCE.url)]
+    assert parse_feed(xml).entries[0].link == SOURCE.url
+    # the post's whole text, as content
     assert element.xpath("atom:content/@type", namespaces=ATOM_NS) == ["text"]
     assert texts(element, "atom:content") == [BARE.summary]
     assert texts(element, "atom:summary") == []  # once, not twice
@@ -340,3 +345,18 @@ def test_entry_without_a_usable_title_still_renders(title: str) -> None:
 )
 def test_xml_text_removes_exactly_the_characters_xml_forbids(text: str, expected: str) -> None:
     assert xml_text(text) == expected
+
+
+def test_a_date_without_a_time_is_published_with_the_sources_offset() -> None:
+    from feedsvc.feeds.formats import rss
+    from feedsvc.feeds.jsonfeed import json_feed
+
+    shanghai = Source(name="kexue", title="科学空间", url="https://kexue.fm/", timezone="Asia/Shanghai")
+    midnight = datetime(2023, 12, 6, 16, 0, tzinfo=UTC)  # 2023-12-07 00:00 in Shanghai, stored in UTC
+    dated = Entry(source="kexue", identity="d", title="Dated", summary="s", first_seen=midnight,
+                  updated=midnight, published=midnight)  # fmt: skip
+    element = entry_element(render((dated,), shanghai), dated)
+    assert texts(element, "atom:published") == ["2023-12-07T00:00:00+08:00"]
+    assert b"<pubDate>Thu, 07 Dec 2023 00:00:00 +0800</pubDate>" in rss(shanghai, (dated,), BASE_URL, AUTHORITY)
+    item = json.loads(json_feed(shanghai, (dated,), BASE_URL, AUTHORITY))["items"][0]
+    assert item["date_published"] == "2023-12-07T00:00:00+08:00" and item["url"] == "https://kexue.fm/"

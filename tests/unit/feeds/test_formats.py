@@ -142,7 +142,8 @@ def test_json_feed_fields() -> None:
     assert newest["content_text"] == NEWEST.summary
     assert newest["date_published"] == "2023-07-06T00:00:00Z"
     assert newest["date_modified"] == "2023-07-06T09:30:00Z"
-    assert "url" not in bare and "date_published" not in bare and "authors" not in bare
+    assert bare["url"] == SOURCE.url  # no link of its own: the page it was listed on
+    assert "date_published" not in bare and "authors" not in bare
 
 
 def test_json_feed_is_utf8_not_escaped() -> None:
