@@ -23,6 +23,7 @@ from feedsvc import config
 from feedsvc.errors import ConfigError, NameTaken, UnknownSource
 from feedsvc.user_sources import Catalog, clean, table_of
 from feedsvc.web import live_preview
+from feedsvc.web.api import json_error
 from feedsvc.web.auth import bearer_ok, require_admin, signed_in
 from feedsvc.web.context import service
 
@@ -104,13 +105,5 @@ def unknown(error: UnknownSource) -> tuple[Response, int]:
     return jsonify({"error": str(error)}), 404
 
 
-@sources_api.errorhandler(400)
-@sources_api.errorhandler(401)
-@sources_api.errorhandler(403)
-@sources_api.errorhandler(404)
-def json_error(error: Exception) -> tuple[Response, int]:
-    code = getattr(error, "code", 500)
-    response = jsonify({"error": getattr(error, "description", str(error))})
-    if code == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="feedsvc"'
-    return response, code
+for _code in (400, 401, 403, 404):
+    sources_api.register_error_handler(_code, json_error)  # the API's JSON errors (web/api.py)
