@@ -113,7 +113,7 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument("--json", action="store_true", help="print the layout and every post as JSON")
     preview.add_argument("--explain", action="store_true", help="also show the candidate lists auto mode weighed")
     preview.set_defaults(command=_preview, needs_config=False)
-    _sources_parser(commands, common)  # issue 14
+    _sources_parser(commands, common)
     return parser
 
 
@@ -127,7 +127,7 @@ _LOG_HELP = "log lines as text (default) or JSON objects, one a line, for log sh
 def _sources_parser(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
 ) -> None:
-    """``feedsvc sources export|import``: the sources kept in the database (issue 14)."""
+    """``feedsvc sources export|import``: the sources kept in the database."""
     sources = commands.add_parser(
         "sources",
         help="export or import the sources kept in the database (added from the browser or the API)",
@@ -171,7 +171,7 @@ def _sources_import(settings: config.Settings, args: argparse.Namespace) -> int:
 
 
 def _serve(settings: config.Settings, args: argparse.Namespace) -> int:
-    startup.preflight(settings)  # issue 14: port, database, data directory: one line naming the fix
+    startup.preflight(settings)  # port, database, data directory: one line naming the fix
     if settings.server == "granian":
         return _serve_granian(settings, args)
     from waitress import create_server
@@ -183,7 +183,7 @@ def _serve(settings: config.Settings, args: argparse.Namespace) -> int:
         server = create_server(
             service.app, host=settings.bind_host, port=settings.bind_port, threads=settings.threads, **WAITRESS
         )
-    except OSError as exc:  # issue 14: the port in use & co, in one line naming the fix
+    except OSError as exc:  # the port in use & co, in one line naming the fix
         service.stop(0)
         raise startup.bind_problem(exc, settings) from None
 
@@ -247,7 +247,7 @@ def _worker(settings: config.Settings, args: argparse.Namespace) -> int:
 
 
 def _refresh(settings: config.Settings, args: argparse.Namespace) -> int:
-    service = Service(settings, scheduled=False)  # with the database's sources (issue 14)
+    service = Service(settings, scheduled=False)  # with the database's sources
     settings = service.settings
     unknown = [name for name in args.source if settings.source(name) is None]
     if unknown:

@@ -99,7 +99,7 @@ class Settings:
     shutdown_grace: timedelta = timedelta(seconds=30)  # how long SIGTERM waits for running refreshes
     allow_private_addresses: bool = False  # outbound requests may reach loopback/private/link-local addresses
     local_root: Path | None = None  # local file sources must be under this directory
-    # issue 14: what sources kept in the database (feedsvc/user_sources.py) are checked with
+    # what sources kept in the database (feedsvc/user_sources.py) are checked with
     min_interval: timedelta = timedelta(minutes=1)
     lease: timedelta | None = None
 

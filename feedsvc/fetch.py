@@ -72,7 +72,7 @@ def get(
     """
     if source.is_local:
         return _read_file(source, now)
-    if policy is None and source.user_added:  # typed by a user (issue 14): its own host is not exempt
+    if policy is None and source.user_added:  # typed by a user: its own host is not exempt
         policy = outbound.Policy(allow_private=source.allow_private_addresses)
     if policy is None:
         policy = outbound.for_source(source.url, source.allow_private_addresses)

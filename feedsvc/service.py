@@ -58,11 +58,11 @@ class Service:
     ) -> None:
         self._owns_store = store is None
         self.store = store if store is not None else Store(settings.database_url)
-        # issue 14: the sources kept in the database join the config file's (which win a name)
+        # the sources kept in the database join the config file's (which win a name)
         self.catalog = Catalog(settings, self.store)
         self.current = Current(self.catalog.effective())
         self.catalog.on_change = self._sources_changed
-        self.admin = AdminToken(settings)  # issue 14: every write needs it (web/auth.py)
+        self.admin = AdminToken(settings)  # every write needs it (web/auth.py)
         self.metrics = Metrics()
         self.runner = Runner(self.current, self.store, self.metrics, publish.notifier(self.current, self.store), clock)
         self.jobs: BackgroundScheduler | None = schedule.build(self.runner, first_run_in) if scheduled else None
@@ -91,10 +91,10 @@ class Service:
         """Free the leases dead processes of this host left, write the static files, start the scheduler."""
         recovery.release_dead_leases(self.store, refresh.OWNER)
         static.write(self.settings, self.store, [source.name for source in self.settings.sources])
-        self.admin.token  # noqa: B018 - issue 14: made at the first start; the log says where it is
+        self.admin.ensure()  # made at the first start; the log says where it is
         if self.jobs is not None:
             self.jobs.start()
-        self.catalog.watch()  # issue 14: sources another instance or `feedsvc sources import` changed
+        self.catalog.watch()  # sources another instance or `feedsvc sources import` changed
 
     def reload(self) -> Report:
         """Read the config file again (ConfigError and no change when it is bad)."""
@@ -121,7 +121,7 @@ class Service:
         return idle
 
     def _sources_changed(self, new: Settings) -> None:
-        """Issue 14: a source was added, changed or removed in the database (here or elsewhere)."""
+        """A source was added, changed or removed in the database (here or elsewhere)."""
         old = self.current.settings
         self.current.swap(new)
         self._reschedule(old, new)

@@ -1,4 +1,4 @@
-"""``feedsvc sources export`` and ``feedsvc sources import FILE`` (issue 14): the database's sources as TOML.
+"""``feedsvc sources export`` and ``feedsvc sources import FILE``: the database's sources as TOML.
 
 The export is ``[[sources]]`` tables, as the config file writes them, so it can be pasted into a
 config file or imported into another database. Import reads the same (a whole config file works:

@@ -1,4 +1,4 @@
-"""The first hour (issue 14): where the config is found, how logs look, what a failed start says.
+"""The first hour: where the config is found, how logs look, what a failed start says.
 
     find_config(given, environ, cwd)   --config / $FEEDSVC_CONFIG, else the first that exists of
                                        ./feedsvc.toml, ./config/feedsvc.toml,

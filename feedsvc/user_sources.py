@@ -1,4 +1,4 @@
-"""Sources kept in the database beside the config file's (issue 14): the effective source list.
+"""Sources kept in the database beside the config file's: the effective source list.
 
     effective(settings, store)   the config file's sources, then the database's (config wins a name)
     Catalog                      adds, changes and removes database sources; tells the running service

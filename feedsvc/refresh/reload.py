@@ -41,7 +41,7 @@ class Reloader:
         self.path = Path(path)
         self._current = current
         self._on_reload = on_reload
-        self._merge = merge  # issue 14: the file's settings -> with the database's sources (user_sources)
+        self._merge = merge  # the file's settings -> with the database's sources (user_sources)
         self._lock = threading.Lock()
 
     def reload(self) -> Report:

@@ -40,7 +40,7 @@ def describe(
         "name": source.name,
         "title": source.title,
         "url": source.public_url,  # None for a local or secret source; never user name or password
-        "origin": "database" if source.user_added else "config",  # where it is defined (issue 14)
+        "origin": "database" if source.user_added else "config",  # where it is defined
         "interval_seconds": int(source.interval.total_seconds()),
         "healthy": state.last_error is None,
         "refreshing": running,

@@ -1,4 +1,4 @@
-"""Sources kept in the database (issue 14): added from the browser, the API or ``feedsvc sources import``.
+"""Sources kept in the database: added from the browser, the API or ``feedsvc sources import``.
 
 The store keeps each one as the plain ``[[sources]]`` table it was given (JSON); checking it is the
 config module's business (``config.parse_source``), so the store never imports config.

@@ -217,7 +217,7 @@ def _has_invisible(title: str) -> bool:
     return any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in title)
 
 
-# issue 14: sources added from the browser, the API or `feedsvc sources import` (the config file's are not here)
+# sources added from the browser, the API or `feedsvc sources import` (the config file's are not here)
 defined_sources = Table(
     "defined_sources",
     metadata,

@@ -330,7 +330,7 @@ class Store:
                 result = conn.execute(_CLAIM_IF_DUE, params | {"b_due": due_if_not_since})
             return result.rowcount == 1
 
-    # -- sources defined in the database (issue 14; feedsvc/store/defined.py) -----------------------
+    # -- sources defined in the database (feedsvc/store/defined.py) -----------------------
 
     def definitions(self) -> dict[str, dict[str, Any]]:
         """Every source kept in the database: name -> its ``[[sources]]`` table."""

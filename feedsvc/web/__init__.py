@@ -35,7 +35,7 @@ def create_app(service: Service) -> Flask:
     app.register_blueprint(api)
     app.register_blueprint(pages)
     app.register_blueprint(status)
-    # -- issue 13: the feed fast path in front of Flask ------------------------------------------
+    # -- the feed fast path in front of Flask ------------------------------------------
     current = service.current
     app.wsgi_app = FastFeeds(  # type: ignore[method-assign]
         app.wsgi_app,
@@ -44,7 +44,7 @@ def create_app(service: Service) -> Flask:
         settings=lambda: current.settings,
         counter=_counters(service),
     )
-    # issue 14: the admin token's session cookie, the admin pages, the sources API
+    # the admin token's session cookie, the admin pages, the sources API
     init_auth(app, service.admin)
     init_admin(app)
     return app

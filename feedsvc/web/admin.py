@@ -1,4 +1,4 @@
-"""The admin pages (issue 14): sign in with the admin token, add a site with a live preview, edit,
+"""The admin pages: sign in with the admin token, add a site with a live preview, edit,
 delete, refresh now. Server-rendered forms (each with a CSRF token); the preview is the page's
 only script (static/admin.js), which asks ``POST /api/preview`` as the user types.
 

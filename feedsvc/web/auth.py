@@ -1,4 +1,4 @@
-"""Admin access (issue 14): every write, from the browser or the API, needs the admin token.
+"""Admin access: every write, from the browser or the API, needs the admin token.
 
 - The token is the ``refresh_token_env`` environment variable's value when it is set; otherwise
   ``<data_dir>/admin-token``, generated at the first start (0600) and named in the start-up log
@@ -86,6 +86,10 @@ class AdminToken:
 
     @property
     def token(self) -> str:
+        return self.ensure()
+
+    def ensure(self) -> str:
+        """The token, made (and its file named in the log) the first time it is needed."""
         if self._token is None:
             self._token = ensure_token(self.settings)
         return self._token

@@ -1,4 +1,4 @@
-"""The JSON API for sources kept in the database (issue 14); every call needs the admin token.
+"""The JSON API for sources kept in the database; every call needs the admin token.
 
     POST   /api/preview                   what a source would yield now: posts, layout, candidates
     POST   /api/sources                   add a source (its [[sources]] table as JSON): 201
