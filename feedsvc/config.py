@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from feedsvc import extract, urls
+from feedsvc import extract, filters, urls
 from feedsvc.errors import ConfigError
 from feedsvc.extract.selectors import FIELDS as SELECTOR_FIELDS
 from feedsvc.extract.selectors import Selectors, invalid
@@ -56,6 +56,8 @@ class Source:
     allow_private_addresses: bool = False  # service.allow_private_addresses (outbound.py)
     local_root: Path | None = None  # service.local_root: where a local file source must be (resolved)
     user_added: bool = False  # kept in the database (browser, API, import): its URL's host gets no exemption
+    include: tuple[str, ...] = ()  # filters.py: show only entries one of these matches
+    exclude: tuple[str, ...] = ()  # filters.py: never show entries one of these matches
 
     @property
     def public_url(self) -> str | None:
@@ -298,7 +300,7 @@ def _source(
         item,
         f"{key}.",
         {"name", "title", "url", "layout", "interval", "timezone", "language", "max_bytes", "timeout", "keep"}
-        | {"selectors", "secret"},
+        | {"selectors", "secret", "include", "exclude"},
     )
     url = _get(item, f"{key}.url", str, None)
     if url is None:
@@ -338,6 +340,7 @@ def _source(
     ):
         if not 0 < value <= highest:  # also refuses nan (every comparison with nan is false)
             raise ConfigError(f"{key}.{what}: expected more than 0 and at most {highest:g}, got {value!r}")
+    include, exclude = (_filters(item, f"{key}.{which}", which) for which in ("include", "exclude"))
     return Source(
         name=name,
         title=_get(item, f"{key}.title", str, name),
@@ -352,8 +355,25 @@ def _source(
         selectors=selectors,
         lease=lease,
         secret=_flag(item, f"{key}.secret"),
+        include=include,
+        exclude=exclude,
         **limits,
     )
+
+
+def _filters(item: dict[str, Any], key: str, which: str) -> tuple[str, ...]:
+    """``include`` / ``exclude``: a list of patterns, each checked now (a bad one names its index)."""
+    value = item.get(which, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(text, str) for text in value):
+        raise ConfigError(f"{key}: expected a list of regular expressions, got {value!r}")
+    for index, text in enumerate(value):
+        try:
+            filters.rule(text)
+        except ValueError as exc:
+            raise ConfigError(f"{key}[{index}]: {exc}: {text!r}") from None
+    return tuple(value)
 
 
 def parse_selectors(table: Any, key: str) -> Selectors:

@@ -39,6 +39,8 @@ def _value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_value(item) for item in value) + "]"
     return json.dumps(str(value), ensure_ascii=False)  # JSON's string escapes are valid TOML basic strings
 
 

@@ -29,6 +29,7 @@ log = logging.getLogger("feedsvc.sources")
 
 FIELDS = (
     "name", "title", "url", "layout", "interval", "timezone", "language", "max_bytes", "timeout", "keep", "secret",
+    "include", "exclude",
 )  # fmt: skip
 WATCH_EVERY = 5.0  # seconds between two looks for sources another process added, changed or removed
 
@@ -78,6 +79,9 @@ def table_of(source: Source) -> dict[str, Any]:
         table["timeout"] = int(source.timeout) if source.timeout.is_integer() else source.timeout
     if source.secret:
         table["secret"] = True
+    for which in ("include", "exclude"):
+        if getattr(source, which):
+            table[which] = list(getattr(source, which))
     if source.selectors is not None:
         table["selectors"] = {f: getattr(source.selectors, f) for f in SELECTOR_FIELDS if getattr(source.selectors, f)}
     return table
@@ -87,7 +91,7 @@ def clean(table: dict[str, Any]) -> dict[str, Any]:
     """A table as a form or an API call sends it: empty strings and nulls mean "the default"."""
     out: dict[str, Any] = {}
     for key, value in table.items():
-        if value is None or (isinstance(value, str) and not value.strip()):
+        if value is None or value == [] or (isinstance(value, str) and not value.strip()):
             continue
         if key == "selectors" and isinstance(value, dict):
             value = {k: v.strip() if isinstance(v, str) else v for k, v in value.items() if v not in (None, "")}

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from feedsvc import filters
 from feedsvc.config import Settings, Source
 from feedsvc.feeds import formats, jsonfeed
 from feedsvc.model import Entry
@@ -64,7 +65,7 @@ def render(settings: Settings, store: Store, name: str, format: Format, limit: i
         max_age = min((_max_age(s) for s in settings.sources), default=MAX_AGE_CAP // 2)
     else:
         source = _source(settings, name)
-        entries = store.entries(name, limit=limit)
+        entries = shown(store, source, limit)
         icon = store.icon(name)  # not store.state(): that also counts the source's entries
         args = (source, entries, settings.base_url, settings.tag_authority)
         if format is Format.ATOM:
@@ -94,11 +95,18 @@ def version(settings: Settings, store: Store, name: str) -> tuple[int, ...]:
 
 def newest_of_all(settings: Settings, store: Store, limit: int) -> list[tuple[Source, Entry]]:
     """The newest ``limit`` entries over every source, in the store's own order, ties by source."""
-    items = [(source, entry) for source in settings.sources for entry in store.entries(source.name, limit=limit)]
+    items = [(source, entry) for source in settings.sources for entry in shown(store, source, limit)]
     items.sort(key=lambda item: item[1].identity)
     items.sort(key=lambda item: item[0].name)
     items.sort(key=lambda item: (item[1].published or item[1].first_seen, item[1].first_seen), reverse=True)
     return items[:limit]
+
+
+def shown(store: Store, source: Source, limit: int) -> list[Entry]:
+    """The newest ``limit`` entries of ``source`` that its filters let through (filters.py)."""
+    if not source.include and not source.exclude:
+        return store.entries(source.name, limit=limit)
+    return filters.kept(source.include, source.exclude, store.entries(source.name, limit=source.keep))[:limit]
 
 
 def _source(settings: Settings, name: str) -> Source:

@@ -44,6 +44,7 @@ from feedsvc.web.context import service
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
 FORM_FIELDS = ("name", "title", "url", "layout", "interval", "timezone", "language")
+FILTER_FIELDS = ("include", "exclude")  # one pattern a line in the form
 _ZONES: list[str] = []
 
 
@@ -187,6 +188,9 @@ def _form(table: dict[str, Any], editing: str | None, error: str | None) -> str:
     settings = _catalog().file_settings
     values = {key: table.get(key, "") for key in FORM_FIELDS}
     values["layout"] = values["layout"] or "auto"
+    for which in FILTER_FIELDS:
+        patterns = table.get(which) or []
+        values[which] = "\n".join([patterns] if isinstance(patterns, str) else patterns)
     selectors = table.get("selectors") or {}
     return render_template(
         "add_source.html",
@@ -204,6 +208,8 @@ def _form(table: dict[str, Any], editing: str | None, error: str | None) -> str:
 def _submitted() -> dict[str, Any]:
     """The form as a ``[[sources]]`` table; empty fields mean the default."""
     table: dict[str, Any] = {key: request.form.get(key, "") for key in FORM_FIELDS if key in FIELDS}
+    for which in FILTER_FIELDS:
+        table[which] = [line.strip() for line in request.form.get(which, "").splitlines() if line.strip()]
     table["selectors"] = {key: request.form.get(f"selectors.{key}", "") for key in SELECTOR_FIELDS}
     return table
 

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, render_template, request
 
-from feedsvc import __version__
+from feedsvc import __version__, filters
 from feedsvc.config import Settings
-from feedsvc.feeds import formats
+from feedsvc.feeds import formats, render
 from feedsvc.feeds import opml as opml_document
 from feedsvc.feeds.render import Format
 from feedsvc.feeds.sanitize import plain, text_of_html
@@ -70,7 +70,10 @@ def source(name: str) -> str:
         "source.html",
         source=found,
         state=store.state(name),
-        entries=[_view(entry, found.zone) for entry in store.entries(name, limit=RECENT)],
+        entries=[_view(entry, found.zone) for entry in render.shown(store, found, RECENT)],
+        hidden=filters.hidden(found.include, found.exclude, store.entries(name, limit=found.keep))
+        if found.include or found.exclude
+        else {},
         page_url=_http(found.public_url),
         interval=_duration(found.interval),
     )

@@ -14,6 +14,7 @@ from typing import Any
 from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING, BaseScheduler
 from flask import Blueprint, Response, abort, jsonify, request
 
+from feedsvc import filters
 from feedsvc.metrics import CONTENT_TYPE
 from feedsvc.refresh import status as describe
 from feedsvc.web.context import service
@@ -56,9 +57,18 @@ def sources() -> Response:
 
 @status.get("/api/sources/<name>")
 def source(name: str) -> Response:
-    if service().settings.source(name) is None:
+    found = service().settings.source(name)
+    if found is None:
         abort(404, description=f"no source named {name!r}")
-    return jsonify(_described([name])[0])
+    described = _described([name])[0]
+    if found.include or found.exclude:  # what each filter hides of the stored entries (one source: affordable)
+        stored = service().store.entries(name, limit=found.keep)
+        described["filters"] = {
+            "include": list(found.include),
+            "exclude": list(found.exclude),
+            "hidden": filters.hidden(found.include, found.exclude, stored),
+        }
+    return jsonify(described)
 
 
 @status.get("/metrics")

@@ -181,6 +181,7 @@ url = "https://93.184.215.14/news"
 interval = "2h"
 timezone = "Asia/Shanghai"
 layout = "selectors"
+exclude = ["^Sponsored", "author:(?i)bot$"]
 [sources.selectors]
 item = "li.news"
 title = "a"
@@ -213,6 +214,7 @@ url = "/etc/passwd"
     with Store(f"sqlite:///{second / 'data' / 'feedsvc.db'}") as store:
         shop = effective(config.load(cfg2, environ={}), store).source("shop")
     assert shop is not None and shop.title == 'Shop "news" — 新闻' and shop.selectors.item == "li.news"
+    assert shop.exclude == ("^Sponsored", "author:(?i)bot$")  # filters survive the round trip
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

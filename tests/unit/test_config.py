@@ -274,3 +274,17 @@ def test_the_outbound_and_local_file_settings(tmp_path: Path) -> None:
     assert source.secret and source.allow_private_addresses and settings.allow_private_addresses
     assert source.local_root == settings.local_root == (tmp_path / "pages").resolve()
     assert source.public_url is None
+
+
+# -- filters: include and exclude --
+
+
+def test_include_and_exclude_are_read_and_checked(tmp_path: Path) -> None:
+    source = '[[sources]]\nname = "blog"\nurl = "https://blog.example/"\n'
+    settings = load(tmp_path, source + 'include = ["ml", "author:^Jane"]\nexclude = "sponsored"\n')
+    (blog,) = settings.sources
+    assert (blog.include, blog.exclude) == (("ml", "author:^Jane"), ("sponsored",))
+    with pytest.raises(ConfigError, match=r"^sources\.blog\.exclude\[1\]: not a valid regular expression"):
+        load(tmp_path, source + 'exclude = ["fine", "(broken"]\n')
+    with pytest.raises(ConfigError, match=r"^sources\.blog\.include: expected a list of regular expressions"):
+        load(tmp_path, source + "include = [1, 2]\n")

@@ -13,7 +13,7 @@ from tests.support import ROOT
 
 PACKAGE = ROOT / "feedsvc"
 STAGES: list[tuple[str, ...]] = [
-    ("feedsvc", "feedsvc.errors", "feedsvc.model", "feedsvc.logs", "feedsvc.urls", "feedsvc.bounds"),
+    ("feedsvc", "feedsvc.errors", "feedsvc.model", "feedsvc.logs", "feedsvc.urls", "feedsvc.bounds", "feedsvc.filters"),
     ("feedsvc.extract",),
     ("feedsvc.differ",),
     ("feedsvc.config",),
