@@ -255,10 +255,12 @@ def _refresh(settings: config.Settings, args: argparse.Namespace) -> int:
         print(f"feedsvc: unknown source(s): {', '.join(unknown)}", file=sys.stderr)
         return 2
     failed = 0
+    chosen = [source for source in settings.sources if not args.source or source.name in args.source]
+    progress = sys.stderr.isatty()  # on a terminal, "[n/N] name" as each refresh starts
     try:
-        for source in settings.sources:
-            if args.source and source.name not in args.source:
-                continue
+        for number, source in enumerate(chosen, 1):
+            if progress:
+                print(f"[{number}/{len(chosen)}] {source.name} …", file=sys.stderr, flush=True)
             result = service.runner.refresh_now(source)
             if result.ok and result.not_modified:
                 print(f"{source.name}: not modified since the last fetch")

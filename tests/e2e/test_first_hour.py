@@ -168,3 +168,41 @@ def test_every_command_has_help_with_a_description_and_an_example(
     text = capsys.readouterr().out
     assert "example" in text and f"feedsvc {command}" in text.split("example", 1)[1]
     assert len(text.split("\n\n")[1].strip()) > 30  # the description
+
+
+def test_refresh_on_a_terminal_says_n_of_n(tmp_path: Path) -> None:
+    import os
+    import pty
+
+    from tests.support import SEEDS
+
+    sources = "".join(f'[[sources]]\nname = "s{i}"\nurl = "{seed}"\n' for i, seed in enumerate(SEEDS[:2]))
+    cfg = write_config(tmp_path, free_port(), sources)
+    controller, terminal = pty.openpty()  # stderr is a terminal, stdout a pipe
+    env = {key: os.environ[key] for key in ENV_KEEP if key in os.environ}
+    env.setdefault("PYTHONPATH", str(ROOT))
+    with subprocess.Popen(
+        [sys.executable, "-m", "feedsvc", "refresh", "--config", str(cfg)],
+        cwd=tmp_path,
+        env={**env, "HOME": str(tmp_path)},
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        text=True,
+    ) as process:
+        os.close(terminal)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the terminal closed: the process is done with it
+                break
+            if not chunk:
+                break
+            shown += chunk
+        stdout, _ = process.communicate(timeout=120)
+    os.close(controller)
+    assert process.returncode == 0, shown
+    assert b"[1/2] s0" in shown and b"[2/2] s1" in shown
+    lines = stdout.splitlines()
+    assert len(lines) == 2 and lines[0] == "s0: 8 new, 0 updated, 8 on the page" and lines[1].startswith("s1: ")
+    assert "[1/2]" not in stdout  # the progress is for the terminal, not for what a script reads
