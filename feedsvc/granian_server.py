@@ -10,6 +10,7 @@ within ``shutdown_grace``; SIGHUP is passed on to the worker, which reloads its 
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import signal
@@ -27,6 +28,7 @@ from feedsvc.service import Service, reload_on_sighup, stop_or_exit
 from feedsvc.web.context import EXTENSION
 
 CONFIG_ENV = "FEEDSVC_CONFIG"
+_PR_SET_PDEATHSIG = 1  # prctl(2)
 SCHEDULED_ENV = "FEEDSVC_SCHEDULED"  # "0": web only (``serve --no-scheduler``)
 
 _serve_wsgi = MPServer._spawn_wsgi_worker.__wrapped__  # granian's own WSGI worker body
@@ -34,11 +36,24 @@ _serve_wsgi = MPServer._spawn_wsgi_worker.__wrapped__  # granian's own WSGI work
 
 def app() -> Flask:
     """The app factory granian's worker calls: the service the config names, started."""
+    _stop_with_parent()
     logs.configure()
     service = Service.from_config(os.environ[CONFIG_ENV], scheduled=os.environ.get(SCHEDULED_ENV) != "0")
     signal.signal(signal.SIGHUP, reload_on_sighup(service))  # the worker's main thread: allowed here
     service.start()
     return service.app
+
+
+def _stop_with_parent() -> None:
+    """Linux: the worker is sent SIGTERM (a graceful stop) when the supervising process dies, even
+    by SIGKILL, so no orphan goes on serving and refreshing beside the next start."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the supervisor's own shutdown still stops the worker
+        return
+    if os.getppid() == 1:  # the supervisor died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 @WorkerProcess.wrap_target

@@ -190,8 +190,7 @@ def test_sigkill_at_random_moments_of_busy_refreshing_keeps_each_post_once(tmp_p
                 worker = threading.Thread(target=hammer, daemon=True)
                 worker.start()
                 time.sleep(rng.uniform(0.2, 0.8))  # somewhere in fetch, diff or the store's transaction
-                service.process.send_signal(signal.SIGKILL)
-                service.process.wait(10)
+                kill_hard(service)  # the server and its worker process, as a crash takes both
                 stop.set()
                 worker.join(10)
 
@@ -203,3 +202,25 @@ def test_sigkill_at_random_moments_of_busy_refreshing_keeps_each_post_once(tmp_p
                 assert service.refresh("kexue").status == 200
             ids = feed_ids(service)
             assert len(ids) == len(set(ids)) == len(distinct_posts())
+
+
+def test_a_killed_granian_supervisor_leaves_no_worker_serving_behind(tmp_path: Path) -> None:
+    def alive(pid: int) -> bool:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] not in ("Z", "X")
+        except FileNotFoundError:
+            return False
+
+    with misbehaving_site(SEEDS[0].read_bytes()) as site:
+        cfg = write_config(tmp_path, free_port(), source_toml("kexue", site.url), service=service_lines("granian"))
+        with running_service(cfg, tmp_path) as service:
+            pid = service.process.pid
+            children = [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+            workers = [child for child in children if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()]
+            assert workers, "granian started no worker process"
+            service.process.send_signal(signal.SIGKILL)  # the supervisor alone, as the OOM killer might
+            assert service.process.wait(10) == -signal.SIGKILL
+            deadline = time.monotonic() + 60
+            while any(alive(worker) for worker in workers):
+                assert time.monotonic() < deadline, "the worker outlived its supervisor"
+                time.sleep(0.1)
