@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -30,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from feedsvc.errors import StoreError
 from feedsvc.model import (
@@ -83,6 +84,24 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+MIGRATION_PATIENCE = 60.0  # seconds an instance waits for others that start (and migrate) at the same time
+
+
+def _migrate_patiently(engine: Engine) -> None:
+    """``migrate``; while other instances starting at once hold a new SQLite file (switching it to
+    WAL, migrating it), "database is locked" is waited out for up to ``MIGRATION_PATIENCE``."""
+    deadline = time.monotonic() + MIGRATION_PATIENCE
+    while True:
+        try:
+            migrate(engine)
+            return
+        except OperationalError as exc:
+            if "database is locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            engine.dispose()  # a fresh connection sets its pragmas again
+            time.sleep(0.1)
+
+
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy emit BEGIN itself (see _sqlite_begin): the sqlite3 driver's own transaction
     # handling skips BEGIN before SELECT and DDL, which breaks repeatable reads and migrations.
@@ -133,7 +152,7 @@ class Store:
         with _failures("open", _redacted(url)):
             self._engine = make_engine(url)
             try:
-                migrate(self._engine)
+                _migrate_patiently(self._engine)
             except BaseException:
                 self._engine.dispose()
                 raise
