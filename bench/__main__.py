@@ -99,8 +99,16 @@ def main(argv: list[str] | None = None) -> int:
             )
         else:
             results.serving_skipped = "smoke run (`--smoke`): no nginx or wrk"
+    _finish(args, machine, started, results, noisy=not args.smoke)
+    report.write(results, args.out)
+    _say(f"wrote {args.out}")
+    return 0
+
+
+def _finish(args: argparse.Namespace, machine: list[str], started: float, results: object, noisy: bool) -> None:
+    """The machine notes a run ends with, and its raw results pickled when ``--raw`` asks for them."""
     machine.append(f"load average at the end: {_load()}; the whole run took {time.monotonic() - started:.0f} s")
-    if not args.smoke:
+    if noisy:
         machine.append(
             "the machine is a shared 2-core box whose load the run does not control: "
             "figures are noisy, ratios (same round) are the numbers to trust"
@@ -108,9 +116,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.raw:
         args.raw.parent.mkdir(parents=True, exist_ok=True)
         args.raw.write_bytes(pickle.dumps(results))
-    report.write(results, args.out)
-    _say(f"wrote {args.out}")
-    return 0
 
 
 def _serving_only(
@@ -126,14 +131,7 @@ def _serving_only(
     with tempfile.TemporaryDirectory(prefix="feedsvc-bench-") as tmp:
         work = Path(tmp) / "serving"
         result = serving.run(work, rounds, seconds, granian=not args.no_granian, connections=connections)
-    machine.append(f"load average at the end: {_load()}; the whole run took {time.monotonic() - started:.0f} s")
-    machine.append(
-        "the machine is a shared 2-core box whose load the run does not control: "
-        "figures are noisy, ratios (same round) are the numbers to trust"
-    )
-    if args.raw:
-        args.raw.parent.mkdir(parents=True, exist_ok=True)
-        args.raw.write_bytes(pickle.dumps(result))
+    _finish(args, machine, started, result, noisy=True)
     out.write_text(report.serving_markdown(result, machine), encoding="utf-8")
     _say(f"wrote {out}")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -162,24 +163,17 @@ def serving_targets(s: ServingResult) -> list[Target]:
 
 def serving_markdown(s: ServingResult, machine: list[str]) -> str:
     """The report of a serving-only run (`python -m bench --only serving`)."""
-    lines = [
-        "# Performance: serving",
-        "",
-        "Written by `python -m bench --only serving` (the serving part of `python -m bench`). Every figure is",
-        "the median of repeated runs followed by (lowest..highest, n=runs); every comparison is a ratio of",
-        "loads measured in the same round.",
-        "",
-        "## Machine",
-        "",
-        *[f"- {line}" for line in machine],
-        "",
-        "## Targets",
-        "",
-        "| what | target | measured | met |",
-        "| --- | --- | --- | --- |",
-    ]
     found = serving_targets(s)
-    lines += [f"| {t.what} | {t.goal} | {t.measured} | {'yes' if t.met else 'no'} |" for t in found]
+    lines = _head(
+        "# Performance: serving",
+        [
+            "Written by `python -m bench --only serving` (the serving part of `python -m bench`). Every figure is",
+            "the median of repeated runs followed by (lowest..highest, n=runs); every comparison is a ratio of",
+            "loads measured in the same round.",
+        ],
+        machine,
+        found,
+    )
     lines += serving_section(s)
     lines += ["", "## What the numbers show", "", *serving_findings(s)]
     lines += SERVING_BEFORE_AFTER
@@ -188,26 +182,25 @@ def serving_markdown(s: ServingResult, machine: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _head(title: str, intro: Sequence[str], machine: Sequence[str], found: Sequence[Target]) -> list[str]:
+    """A report's title, how it was made, the machine, and the table of targets."""
+    rows = [f"| {t.what} | {t.goal} | {t.measured} | {'yes' if t.met else 'no'} |" for t in found]
+    head = [title, "", *intro, "", "## Machine", "", *[f"- {line}" for line in machine], "", "## Targets", ""]
+    return [*head, "| what | target | measured | met |", "| --- | --- | --- | --- |", *rows]
+
+
 def markdown(r: Results, image: str | None) -> str:
-    lines = [
-        "# Performance",
-        "",
-        "Written by `python -m bench` (see `bench/`); re-run it to refresh this page. Every figure is the",
-        "median of repeated runs followed by (lowest..highest, n=runs); every comparison is a ratio of loads",
-        "measured in the same round, so that noise on the shared machine hits both sides alike.",
-        "",
-        "## Machine",
-        "",
-        *[f"- {line}" for line in r.machine],
-        "",
-        "## Targets",
-        "",
-        "| what | target | measured | met |",
-        "| --- | --- | --- | --- |",
-    ]
     found = targets(r)
-    for t in found:
-        lines.append(f"| {t.what} | {t.goal} | {t.measured} | {'yes' if t.met else 'no'} |")
+    lines = _head(
+        "# Performance",
+        [
+            "Written by `python -m bench` (see `bench/`); re-run it to refresh this page. Every figure is the",
+            "median of repeated runs followed by (lowest..highest, n=runs); every comparison is a ratio of loads",
+            "measured in the same round, so that noise on the shared machine hits both sides alike.",
+        ],
+        r.machine,
+        found,
+    )
     missed = [t for t in found if not t.met]
     if missed:
         lines += ["", "Missed targets, why, and what would meet them:", ""]

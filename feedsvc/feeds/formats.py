@@ -75,10 +75,10 @@ def atom(
     fg.author(name=title)
     fg.link(href=feed_url(base_url, source.name, "atom"), rel="self", type=ATOM_TYPE)
     fg.link(href=home_page(source, base_url), rel="alternate")
-    if urls.link(hub):
-        fg.link(href=urls.link(hub), rel="hub")
-    if urls.link(source.public_url):  # never a local path, a secret source's URL or a password
-        fg.subtitle(f"Posts listed on {urls.link(source.public_url)}")
+    if hub_url := urls.link(hub):
+        fg.link(href=hub_url, rel="hub")
+    if page := urls.link(source.public_url):  # never a local path, a secret source's URL or a password
+        fg.subtitle(f"Posts listed on {page}")
     icon = urls.link(icon)
     if icon:
         fg.icon(icon)
@@ -103,8 +103,8 @@ def combined(items: Sequence[tuple[Source, Entry]], base_url: str, tag_authority
     fg.author(name="feedsvc")  # entries without an author of their own: each names its site in atom:source
     fg.link(href=feed_url(base_url, ALL, "atom"), rel="self", type=ATOM_TYPE)
     fg.link(href=f"{base_url}/", rel="alternate")
-    if urls.link(hub):
-        fg.link(href=urls.link(hub), rel="hub")
+    if hub_url := urls.link(hub):
+        fg.link(href=hub_url, rel="hub")
     fg.generator("feedsvc", version=__version__, uri=f"{base_url}/")
     for source, entry in items:
         fe = _entry(source, entry, tag_authority, base_url)

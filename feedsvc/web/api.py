@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify
 
-from feedsvc.config import Settings
 from feedsvc.errors import ConfigError
 from feedsvc.model import RefreshResult
 from feedsvc.refresh.runner import TooSoon
@@ -20,7 +19,7 @@ api = Blueprint("api", __name__, url_prefix="/api")
 def refresh_source(name: str) -> tuple[Response, int]:
     """Refresh now. A call while a refresh of the source runs in this process waits for it and
     shares its result; 409 when another process holds the source; 429 sooner than the manual gap."""
-    _authorize(service().settings)
+    require_admin()
     answer = service().runner.manual(name)
     if answer is None:
         abort(404, description=f"no source named {name!r}")
@@ -30,7 +29,7 @@ def refresh_source(name: str) -> tuple[Response, int]:
 @api.post("/refresh")
 def refresh_all() -> tuple[Response, int]:
     """Refresh every source now (manual gap applies per source); 200 when none failed, else 502."""
-    _authorize(service().settings)
+    require_admin()
     answers = [_answer(answer) for answer in service().runner.manual_all()]
     bodies = [r.get_json() | {"status": code, "outcome": _OUTCOMES.get(code, "failed")} for r, code in answers]
     codes = [code for _, code in answers]
@@ -55,7 +54,7 @@ _OUTCOMES = {200: "refreshed", 502: "failed", 503: "failed", 429: "too-soon", 40
 @api.post("/reload")
 def reload_config() -> tuple[Response, int]:
     """Re-read the config file: sources are added, changed and removed without a restart."""
-    _authorize(service().settings)
+    require_admin()
     reloader = service().reloader
     if reloader is None:
         return jsonify({"error": "this process was started without a config file to reload"}), 501
@@ -96,11 +95,6 @@ def _answer(answer: RefreshResult | TooSoon) -> tuple[Response, int]:
     if answer.busy:
         return jsonify(body), 409
     return jsonify(body), 200 if answer.ok else 502
-
-
-def _authorize(settings: Settings) -> None:
-    """The admin token (feedsvc/web/auth.py: the environment variable's, else the data directory's)."""
-    require_admin()
 
 
 @api.errorhandler(401)
