@@ -45,7 +45,8 @@ _EXAMPLES = {
     "check-config": "feedsvc check-config --config config/feedsvc.toml",
     "preview": "feedsvc preview https://blog.example/\n"
     "  feedsvc preview https://blog.example/ --selectors '{item = \"article\", title = \"h2 a\"}'\n"
-    "  feedsvc preview page.html --timezone Asia/Shanghai",
+    "  feedsvc preview page.html --timezone Asia/Shanghai\n"
+    "  feedsvc preview https://app.example/news --fetch browser --wait-for 'ul.news li'",
 }
 _DESCRIPTIONS = {
     "serve": "Run the web app (feeds, pages, the admin pages and the API) and the scheduler in one "
@@ -110,6 +111,15 @@ def _parser() -> argparse.ArgumentParser:
         help="CSS selectors as a TOML inline table, e.g. '{item = \"article\", title = \"h2 a\"}'",
     )
     preview.add_argument("--timezone", default="UTC", help="IANA zone of the dates the page shows (default: UTC)")
+    preview.add_argument(
+        "--fetch",
+        default="http",
+        choices=config.FETCHES,
+        help="http (default), or browser: render the page in headless Chromium first (a list a script builds)",
+    )
+    preview.add_argument(
+        "--wait-for", metavar="CSS", help="with --fetch browser: wait for this element instead of the network idle"
+    )
     preview.add_argument("--json", action="store_true", help="print the layout and every post as JSON")
     preview.add_argument("--explain", action="store_true", help="also show the candidate lists auto mode weighed")
     preview.set_defaults(command=_preview, needs_config=False)
@@ -275,10 +285,13 @@ def _refresh(settings: config.Settings, args: argparse.Namespace) -> int:
 
 
 def _preview(settings: config.Settings | None, args: argparse.Namespace) -> int:
-    from feedsvc import preview
+    from feedsvc import browser, preview
 
-    source = preview.source(args.target, args.layout, args.timezone, args.selectors)
-    print(preview.report(source, datetime.now(UTC), as_json=args.json, explain=args.explain))
+    source = preview.source(args.target, args.layout, args.timezone, args.selectors, args.fetch, args.wait_for)
+    try:
+        print(preview.report(source, datetime.now(UTC), as_json=args.json, explain=args.explain))
+    finally:
+        browser.close_shared()
     return 0
 
 

@@ -36,6 +36,8 @@ MAX_DURATION = timedelta(days=3650)  # any duration setting
 MAX_TIMEOUT = 600.0  # seconds: sources.timeout
 MAX_BYTES = 1_000_000_000  # sources.max_bytes
 MAX_KEEP = 1_000_000  # sources.keep
+FETCHES = ("http", "browser")  # sources.fetch: a plain request, or headless Chromium (browser.py)
+MAX_BROWSER_PAGES = 16  # service.browser_pages
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,8 @@ class Source:
     user_added: bool = False  # kept in the database (browser, API, import): its URL's host gets no exemption
     include: tuple[str, ...] = ()  # filters.py: show only entries one of these matches
     exclude: tuple[str, ...] = ()  # filters.py: never show entries one of these matches
+    fetch: str = "http"  # or "browser": rendered in headless Chromium, for a list a script builds
+    wait_for: str | None = None  # fetch = "browser": the CSS selector to wait for, instead of the network idle
 
     @property
     def public_url(self) -> str | None:
@@ -104,6 +108,7 @@ class Settings:
     # what sources kept in the database (feedsvc/user_sources.py) are checked with
     min_interval: timedelta = timedelta(minutes=1)
     lease: timedelta | None = None
+    browser_pages: int = 2  # pages rendering at once in the process's browser (fetch = "browser")
 
     _by_name: dict[str, Source] = field(init=False, repr=False, compare=False)
 
@@ -225,7 +230,7 @@ def parse(raw: dict[str, Any], base_dir: Path, environ: Any) -> Settings:
     )
 
 
-_SERVICE_EXTRA = ("workers", "host_gap", "max_backoff", "manual_refresh_gap", "shutdown_grace")
+_SERVICE_EXTRA = ("workers", "host_gap", "max_backoff", "manual_refresh_gap", "shutdown_grace", "browser_pages")
 SERVICE_KEYS = (
     "server",
     "bind",
@@ -249,13 +254,16 @@ def _service_extra(service: dict[str, Any]) -> dict[str, Any]:
     workers = _get(service, "service.workers", int, DEFAULTS.workers)
     if not 1 <= workers <= 64:
         raise ConfigError(f"service.workers: expected 1..64, got {workers}")
+    browser_pages = _get(service, "service.browser_pages", int, DEFAULTS.browser_pages)
+    if not 1 <= browser_pages <= MAX_BROWSER_PAGES:
+        raise ConfigError(f"service.browser_pages: expected 1..{MAX_BROWSER_PAGES}, got {browser_pages}")
     durations = {
         key: _duration(_get(service, f"service.{key}", str, _format(getattr(DEFAULTS, key))), f"service.{key}", True)
         for key in ("host_gap", "max_backoff", "manual_refresh_gap", "shutdown_grace")
     }
     if durations["max_backoff"] < timedelta(minutes=1):
         raise ConfigError(f"service.max_backoff: at least 1m, got {durations['max_backoff']}")
-    return {"workers": workers, **durations}
+    return {"workers": workers, "browser_pages": browser_pages, **durations}
 
 
 def parse_source(item: Any, settings: Settings, key: str = "source") -> Source:
@@ -300,7 +308,7 @@ def _source(
         item,
         f"{key}.",
         {"name", "title", "url", "layout", "interval", "timezone", "language", "max_bytes", "timeout", "keep"}
-        | {"selectors", "secret", "include", "exclude"},
+        | {"selectors", "secret", "include", "exclude", "fetch", "wait_for"},
     )
     url = _get(item, f"{key}.url", str, None)
     if url is None:
@@ -341,6 +349,7 @@ def _source(
         if not 0 < value <= highest:  # also refuses nan (every comparison with nan is false)
             raise ConfigError(f"{key}.{what}: expected more than 0 and at most {highest:g}, got {value!r}")
     include, exclude = (_filters(item, f"{key}.{which}", which) for which in ("include", "exclude"))
+    fetch, wait_for = parse_fetch(item, key, url)
     return Source(
         name=name,
         title=_get(item, f"{key}.title", str, name),
@@ -357,8 +366,28 @@ def _source(
         secret=_flag(item, f"{key}.secret"),
         include=include,
         exclude=exclude,
+        fetch=fetch,
+        wait_for=wait_for,
         **limits,
     )
+
+
+def parse_fetch(item: dict[str, Any], key: str, url: str) -> tuple[str, str | None]:
+    """``fetch`` ("http" or "browser") and ``wait_for`` (a CSS selector, only with the browser)."""
+    fetch = _get(item, f"{key}.fetch", str, "http")
+    if fetch not in FETCHES:
+        raise ConfigError(f"{key}.fetch: expected one of {', '.join(repr(f) for f in FETCHES)}, got {fetch!r}")
+    if fetch == "browser" and not url.startswith(("http://", "https://")):
+        raise ConfigError(f'{key}.fetch: "browser" needs an http(s) url; a local file is read as it is')
+    wait_for = _get(item, f"{key}.wait_for", str, None)
+    if wait_for is None:
+        return fetch, None
+    if fetch != "browser":
+        raise ConfigError(f'{key}.wait_for: only used with fetch = "browser" (the page is not rendered otherwise)')
+    problem = invalid(wait_for)
+    if problem:
+        raise ConfigError(f"{key}.wait_for: not a CSS selector ({problem}): {wait_for!r}")
+    return fetch, wait_for.strip()
 
 
 def _filters(item: dict[str, Any], key: str, which: str) -> tuple[str, ...]:

@@ -2,6 +2,11 @@
 
 ``get`` returns a decoded ``Snapshot``, or ``None`` when the site answered 304 Not
 Modified to the remembered validators, and raises a ``FetchError`` otherwise.
+
+A source with ``fetch = "browser"`` is rendered in headless Chromium (``browser.py``); every
+request the page makes is still made here (``_browser_request``: checked and pinned per hop,
+capped at ``max_bytes``), and the result is the same ``Snapshot``. Such a fetch sends no
+validators (the page's scripts, not its HTML, decide what it shows), so it never answers 304.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import re
 import socket
 import stat
 import time
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -37,7 +43,7 @@ from urllib3.exceptions import (
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
-from feedsvc import __version__, bounds, outbound, urls
+from feedsvc import __version__, bounds, browser, outbound, urls
 from feedsvc.config import Source
 from feedsvc.errors import DecodeError, FetchError, FetchTimeout, HTTPStatusError, TooLarge
 from feedsvc.model import Snapshot, Validators
@@ -77,6 +83,8 @@ def get(
     if policy is None:
         policy = outbound.for_source(source.url, source.allow_private_addresses)
     try:
+        if source.fetch == "browser":
+            return _render(source, now, policy)
         return _download(source, validators, now, policy)
     except FetchError as exc:  # the status is public: no password, and no URL at all for a secret source
         if exc.args and isinstance(exc.args[0], str):
@@ -265,16 +273,111 @@ def _download(source: Source, validators: Validators, now: datetime, policy: out
     )
 
 
+def _render(source: Source, now: datetime, policy: outbound.Policy) -> Snapshot:
+    """The page as the process's headless Chromium renders it (``browser.py``), every request made
+    by ``_browser_request``; an error status of the page itself raises as an HTTP fetch's does."""
+    deadline = time.monotonic() + source.timeout
+
+    def fetch_one(request: browser.Request) -> browser.Answer:
+        return _browser_request(request, source, policy, deadline)
+
+    rendered = browser.shared().render(
+        source.url,
+        fetch_one,
+        timeout=source.timeout,
+        max_bytes=source.max_bytes,
+        user_agent=USER_AGENT,
+        wait_for=source.wait_for,
+    )
+    if rendered.status >= 400:
+        raise _error_status(source.url, rendered.status, rendered.reason, rendered.headers.get("retry-after"), 1)
+    text, warning = _bounded(rendered.html, "text/html")
+    return Snapshot(
+        url=rendered.url, text=text, media_type="text/html", fetched_at=now, warning=warning, rendered=True
+    )
+
+
+_NOT_PASSED = frozenset({"host", "connection", "keep-alive", "content-length", "accept-encoding", "transfer-encoding"})
+_NOT_RETURNED = frozenset({"content-encoding", "content-length", "transfer-encoding", "connection", "keep-alive"})
+
+
+def _browser_request(
+    request: browser.Request, source: Source, policy: outbound.Policy, deadline: float
+) -> browser.Answer:
+    """One request of a page in the browser, made as a refresh makes its own: every hop checked and
+    pinned (``outbound``), the body capped at ``max_bytes``, all within the render's time. A main
+    document's redirect is handed back (the browser navigates to it, so its hops come here too);
+    other requests' redirects are followed here."""
+    headers = {key: value for key, value in request.headers.items() if key.lower() not in _NOT_PASSED}
+    headers["Accept-Encoding"] = ACCEPT_ENCODING
+    url, method, body = request.url, request.method, request.body
+    shown = source.url if request.document else urls.redact(url)
+    try:
+        for _hop in range(MAX_REDIRECTS + 1):
+            addresses = outbound.check(url, policy)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise FetchTimeout(f"{shown}: no answer within {source.timeout:g} s")
+            with (
+                outbound.pinned_session(addresses) as session,
+                session.request(
+                    method,
+                    url,
+                    headers=headers,
+                    data=body,
+                    timeout=(min(10.0, remaining), remaining),
+                    stream=True,
+                    allow_redirects=False,
+                ) as response,
+            ):
+                location = response.headers.get("Location")
+                answer_headers = {
+                    key.lower(): value for key, value in response.headers.items() if key.lower() not in _NOT_RETURNED
+                }
+                if response.status_code in REDIRECTS and location:
+                    try:
+                        target = urljoin(url, location.strip())
+                    except ValueError:
+                        raise FetchError(f"{shown}: HTTP {response.status_code} to a malformed Location") from None
+                    if request.document:
+                        return browser.Answer(response.status_code, response.reason or "", answer_headers, b"", target)
+                    if response.status_code in (301, 302, 303) and method not in ("GET", "HEAD"):
+                        method, body = "GET", None
+                    url = target
+                    continue
+                if request.document and response.status_code >= 400:
+                    return browser.Answer(response.status_code, response.reason or "", answer_headers)
+                if request.document:
+                    media = response.headers.get("Content-Type", "").partition(";")[0].strip().lower()
+                    if media == "text/plain":
+                        raise FetchError(f'{shown}: a plain-text page needs no browser: use fetch = "http"')
+                    if media not in ("text/html", "application/xhtml+xml", ""):
+                        raise FetchError(f"{shown}: not a page but {media!r}")
+                content = _read_capped(response, source.max_bytes, shown, deadline)
+                if request.document and not content.strip():
+                    raise FetchError(f"{shown}: the site answered {response.status_code} with an empty page")
+                return browser.Answer(response.status_code, response.reason or "", answer_headers, content)
+        raise FetchError(f"{shown}: more than {MAX_REDIRECTS} redirects (a redirect loop?)")
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+        raise _plain(replace(source, url=shown), exc) from None
+
+
 def _status_error(url: str, response: requests.Response) -> HTTPStatusError:
     retries = getattr(response.raw, "retries", None)
     attempts = len(retries.history) + 1 if isinstance(retries, Retry) else 1
-    retry_after = _retry_after(response.headers.get("Retry-After"))
-    words = f"{url}: HTTP {response.status_code} {response.reason or ''}".rstrip()
+    return _error_status(url, response.status_code, response.reason, response.headers.get("Retry-After"), attempts)
+
+
+def _error_status(
+    url: str, status: int, reason: str | None, retry_after_header: str | None, attempts: int
+) -> HTTPStatusError:
+    retry_after = _retry_after(retry_after_header)
+    words = f"{url}: HTTP {status} {reason or ''}".rstrip()
     if attempts > 1:
         words += f" ({attempts} attempts)"
     if retry_after is not None:
         words += f"; the site asks to wait {retry_after:g} s (Retry-After)"
-    return HTTPStatusError(words, response.status_code, retry_after)
+    return HTTPStatusError(words, status, retry_after)
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -48,6 +48,7 @@ class Snapshot:
     etag: str | None = None
     last_modified: str | None = None
     warning: str | None = None  # what was cut from the page to bound its parsing (bounds.py)
+    rendered: bool = False  # the HTML is what a browser's scripts built (fetch = "browser"), not what was sent
 
 
 @dataclass(frozen=True, slots=True)

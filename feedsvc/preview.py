@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feedsvc import differ, extract, fetch
-from feedsvc.config import Source, parse_selectors
+from feedsvc.config import Source, parse_fetch, parse_selectors
 from feedsvc.errors import ConfigError, FetchError
 from feedsvc.extract.selectors import Selectors
 from feedsvc.model import Entry, Known, Post, Validators
@@ -28,10 +28,18 @@ TITLE_WIDTH = 36
 LINK_WIDTH = 50
 
 
-def source(target: str, layout: str = "auto", timezone: str = "UTC", selectors: str | None = None) -> Source:
+def source(
+    target: str,
+    layout: str = "auto",
+    timezone: str = "UTC",
+    selectors: str | None = None,
+    fetch: str = "http",
+    wait_for: str | None = None,
+) -> Source:
     """A temporary source for ``target`` (an http(s) URL or a local file); ConfigError for a bad option.
 
     ``selectors`` is a TOML inline table, as in the config: ``{item = "article", title = "h2 a"}``.
+    ``fetch = "browser"`` renders the page in headless Chromium first, waiting for ``wait_for`` when given.
     """
     url = target if target.startswith(("http://", "https://")) else str(Path(target.removeprefix("file://")).resolve())
     try:
@@ -41,7 +49,24 @@ def source(target: str, layout: str = "auto", timezone: str = "UTC", selectors: 
     parsed = _selectors(selectors) if selectors else None
     if parsed is not None and layout == "auto":
         layout = "selectors"
-    return Source(name="preview", title="preview", url=url, layout=layout, timezone=timezone, selectors=parsed)
+    table: dict[str, Any] = {"name": "preview", "url": url, "fetch": fetch}
+    if wait_for is not None:
+        table["wait_for"] = wait_for
+    try:
+        fetch, wait_for = parse_fetch(table, "preview", url)
+    except ConfigError as exc:  # named as the options are: --fetch, --wait-for
+        words = str(exc).replace("preview.wait_for", "--wait-for").replace("preview.fetch", "--fetch")
+        raise ConfigError(words) from None
+    return Source(
+        name="preview",
+        title="preview",
+        url=url,
+        layout=layout,
+        timezone=timezone,
+        selectors=parsed,
+        fetch=fetch,
+        wait_for=wait_for,
+    )
 
 
 def _selectors(text: str) -> Selectors:
@@ -98,6 +123,7 @@ def _as_data(
         "url": url,
         "layout": result.layout,
         "auto_detected": preview_source.layout == "auto",
+        "fetch": preview_source.fetch,
         "timezone": zone.key,
         "feed_url": result.feed_url,
         "posts": posts,
@@ -114,7 +140,8 @@ def _table_report(url: str, preview_source: Source, result: extract.Extraction, 
         f"{snapshot_url}",
         f"layout: {result.layout}"
         + (" (auto-detected)" if preview_source.layout == "auto" else "")
-        + f", {len(result.posts)} post(s), dates in {zone.key}",
+        + f", {len(result.posts)} post(s), dates in {zone.key}"
+        + (", rendered in headless Chromium" if preview_source.fetch == "browser" else ""),
     ]
     if result.feed_url:
         header.append(f"note: the page announces its own feed: {result.feed_url}")

@@ -25,7 +25,7 @@ from types import FrameType
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
-from feedsvc import config, refresh
+from feedsvc import browser, config, refresh
 from feedsvc.config import Current, Settings, Source
 from feedsvc.errors import ConfigError, FeedsvcError
 from feedsvc.feeds import publish, static
@@ -61,6 +61,8 @@ class Service:
         # the sources kept in the database join the config file's (which win a name)
         self.catalog = Catalog(settings, self.store)
         self.current = Current(self.catalog.effective())
+        self.current.on_swap(lambda new: browser.shared().set_pages(new.browser_pages))
+        browser.shared().set_pages(settings.browser_pages)  # Chromium itself starts at the first render
         self.catalog.on_change = self._sources_changed
         self.admin = AdminToken(settings)  # every write needs it (web/auth.py)
         self.metrics = Metrics()
@@ -114,6 +116,7 @@ class Service:
         if self.jobs is not None and self.jobs.running:
             self.jobs.shutdown(wait=False)
         idle = self.runner.wait_idle(grace)
+        browser.close_shared()  # after the refreshes: a running render finishes (or fails) first
         if not idle:
             log.error("stopped with refreshes still running: %s", ", ".join(self.runner.running()))
         elif self._owns_store:

@@ -29,7 +29,7 @@ log = logging.getLogger("feedsvc.sources")
 
 FIELDS = (
     "name", "title", "url", "layout", "interval", "timezone", "language", "max_bytes", "timeout", "keep", "secret",
-    "include", "exclude",
+    "include", "exclude", "fetch", "wait_for",
 )  # fmt: skip
 WATCH_EVERY = 5.0  # seconds between two looks for sources another process added, changed or removed
 
@@ -79,6 +79,10 @@ def table_of(source: Source) -> dict[str, Any]:
         table["timeout"] = int(source.timeout) if source.timeout.is_integer() else source.timeout
     if source.secret:
         table["secret"] = True
+    if source.fetch != default.fetch:
+        table["fetch"] = source.fetch
+    if source.wait_for is not None:
+        table["wait_for"] = source.wait_for
     for which in ("include", "exclude"):
         if getattr(source, which):
             table[which] = list(getattr(source, which))
@@ -99,6 +103,8 @@ def clean(table: dict[str, Any]) -> dict[str, Any]:
                 continue
             if table.get("layout") not in (None, "", "auto", "selectors"):
                 continue  # selectors are used only by "auto" and "selectors"
+        if key == "wait_for" and table.get("fetch") != "browser":
+            continue  # only the browser waits for an element (a form sends the field either way)
         out[key] = value.strip() if isinstance(value, str) else value
     return out
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from feedsvc.errors import ExtractError
-from feedsvc.extract import byline, day_month, h_entry, html_blocks, icon, json_ld
+from feedsvc.extract import byline, day_month, h_entry, html_blocks, icon, json_ld, shell
 from feedsvc.extract import selectors as selector_layout
 from feedsvc.extract.lines import Line
 from feedsvc.extract.page import Page
@@ -70,17 +70,25 @@ def posts(
 def extract(
     snapshot: Snapshot, layout: str = "auto", *, selectors: Selectors | None = None, zone: ZoneInfo = _UTC
 ) -> Extraction:
-    """``posts`` with the name of the layout that found them (what ``feedsvc preview`` shows)."""
+    """``posts`` with the name of the layout that found them (what ``feedsvc preview`` shows).
+
+    When a page shows no posts and is a script app's empty shell (``shell.py``), the error says
+    to render it in the browser (or, when it was, to wait for its list)."""
     if layout != "auto" and layout not in LAYOUTS:
         raise ExtractError(f"unknown layout {layout!r}: expected one of auto, {', '.join(LAYOUTS)}")
     page = Page(snapshot, zone, selectors)
     feed_url = page.feed_url
-    if layout == "auto":
-        name, found = _auto(page)
-    else:
-        name, found = layout, LAYOUTS[layout](page)
-    if not found:
-        raise ExtractError(f"no posts found: page does not match the {name} layout")
+    try:
+        if layout == "auto":
+            name, found = _auto(page)
+        else:
+            name, found = layout, LAYOUTS[layout](page)
+        if not found:
+            raise ExtractError(f"no posts found: page does not match the {name} layout")
+    except ExtractError as exc:
+        if page.is_html and shell.is_app_shell(page):
+            raise ExtractError(f"{exc}; {shell.RENDERED_HINT if snapshot.rendered else shell.HINT}") from None
+        raise
     return Extraction(found, name, feed_url, icon.find(page), page.is_html)
 
 

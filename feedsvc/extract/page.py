@@ -45,11 +45,12 @@ class Page:
         return page_lines(self.snapshot)
 
     @cached_property
-    def _parsed(self) -> tuple[LexborHTMLParser, list[str]]:
+    def _parsed(self) -> tuple[LexborHTMLParser, list[str], int]:
         tree = LexborHTMLParser(self.snapshot.text.removeprefix("\ufeff"))
         json_ld = [node.text(deep=True) for node in tree.css('script[type="application/ld+json"]')]
+        scripts = len(tree.css("script")) - len(json_ld)
         tree.strip_tags(sorted(INVISIBLE_TAGS))
-        return tree, json_ld
+        return tree, json_ld, scripts
 
     @property
     def tree(self) -> LexborHTMLParser:
@@ -58,6 +59,11 @@ class Page:
     @property
     def json_ld(self) -> list[str]:
         return self._parsed[1]
+
+    @property
+    def scripts(self) -> int:
+        """How many scripts the page runs (``<script>`` elements but JSON-LD data), counted before they go."""
+        return self._parsed[2]
 
     @cached_property
     def body(self) -> LexborNode | None:

@@ -31,7 +31,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
-from feedsvc.config import LAYOUTS, Source
+from feedsvc.config import FETCHES, LAYOUTS, Source
 from feedsvc.config import _format as config_format
 from feedsvc.errors import ConfigError, UnknownSource
 from feedsvc.extract.selectors import FIELDS as SELECTOR_FIELDS
@@ -43,7 +43,7 @@ from feedsvc.web import auth
 from feedsvc.web.context import service
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
-FORM_FIELDS = ("name", "title", "url", "layout", "interval", "timezone", "language")
+FORM_FIELDS = ("name", "title", "url", "layout", "interval", "timezone", "language", "fetch", "wait_for")
 FILTER_FIELDS = ("include", "exclude")  # one pattern a line in the form
 _ZONES: list[str] = []
 
@@ -188,6 +188,7 @@ def _form(table: dict[str, Any], editing: str | None, error: str | None) -> str:
     settings = _catalog().file_settings
     values = {key: table.get(key, "") for key in FORM_FIELDS}
     values["layout"] = values["layout"] or "auto"
+    values["fetch"] = values["fetch"] or "http"
     for which in FILTER_FIELDS:
         patterns = table.get(which) or []
         values[which] = "\n".join([patterns] if isinstance(patterns, str) else patterns)
@@ -198,6 +199,7 @@ def _form(table: dict[str, Any], editing: str | None, error: str | None) -> str:
         selectors={key: selectors.get(key, "") for key in SELECTOR_FIELDS},
         selector_fields=SELECTOR_FIELDS,
         layouts=LAYOUTS,
+        fetches=FETCHES,
         zones=_ZONES,
         editing=editing,
         error=error,

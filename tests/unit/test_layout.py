@@ -18,7 +18,7 @@ STAGES: list[tuple[str, ...]] = [
     ("feedsvc.differ",),
     ("feedsvc.config",),
     ("feedsvc.store",),
-    ("feedsvc.outbound", "feedsvc.fetch", "feedsvc.metrics"),
+    ("feedsvc.outbound", "feedsvc.browser", "feedsvc.fetch", "feedsvc.metrics"),
     ("feedsvc.user_sources",),
     ("feedsvc.refresh",),
     ("feedsvc.feeds",),

@@ -119,6 +119,8 @@
   });
   $("name").addEventListener("input", () => { $("name").dataset.typed = "1"; });
   $("layout").addEventListener("change", preview);
+  $("fetch").addEventListener("change", preview);
+  $("wait_for").addEventListener("input", later);
   $("timezone").addEventListener("change", preview);
   for (const input of document.querySelectorAll("#selectors input")) input.addEventListener("input", later);
   if ($("url").value.trim()) preview();
