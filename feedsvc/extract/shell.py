@@ -27,4 +27,4 @@ def is_app_shell(page: Page) -> bool:
         return False
     if body.css_first(_MOUNT) is not None:
         return True
-    return any(div.css_first("*") is None and not div.text(strip=True) for div in body.css("div"))
+    return any(next(div.iter(), None) is None and not div.text(strip=True) for div in body.css("div"))

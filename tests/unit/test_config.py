@@ -288,3 +288,40 @@ def test_include_and_exclude_are_read_and_checked(tmp_path: Path) -> None:
         load(tmp_path, source + 'exclude = ["fine", "(broken"]\n')
     with pytest.raises(ConfigError, match=r"^sources\.blog\.include: expected a list of regular expressions"):
         load(tmp_path, source + "include = [1, 2]\n")
+
+
+def test_fetch_defaults_to_http_and_browser_takes_a_wait_for_selector(tmp_path: Path) -> None:
+    settings = load(
+        tmp_path,
+        '[service]\nbrowser_pages = 3\n[[sources]]\nname = "a"\nurl = "https://a.example/"\n'
+        '[[sources]]\nname = "b"\nurl = "https://b.example/"\nfetch = "browser"\nwait_for = "ul.news li"\n',
+    )
+    plain, rendered = settings.sources
+    assert (plain.fetch, plain.wait_for) == ("http", None)
+    assert (rendered.fetch, rendered.wait_for) == ("browser", "ul.news li")
+    assert settings.browser_pages == 3
+    assert load(tmp_path, "").browser_pages == 2
+
+
+@pytest.mark.parametrize(
+    ("source", "service", "message"),
+    [
+        ('fetch = "chrome"', "", "sources.a.fetch: expected one of 'http', 'browser', got 'chrome'"),
+        ('wait_for = "ul li"', "", 'sources.a.wait_for: only used with fetch = "browser"'),
+        ('fetch = "browser"\nwait_for = "ul["', "", "sources.a.wait_for: not a CSS selector"),
+        ('fetch = "browser"\nwait_for = 3', "", "sources.a.wait_for: expected str, got 3"),
+        ("", "browser_pages = 0", "service.browser_pages: expected 1..16, got 0"),
+        ("", 'browser_pages = "2"', "service.browser_pages: expected int"),
+    ],
+)
+def test_bad_fetch_settings_name_the_key(tmp_path: Path, source: str, service: str, message: str) -> None:
+    text = f'[service]\n{service}\n[[sources]]\nname = "a"\nurl = "https://a.example/"\n{source}\n'
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, text)
+    assert message in str(caught.value)
+
+
+def test_a_local_file_cannot_be_rendered_in_the_browser(tmp_path: Path) -> None:
+    (tmp_path / "page.html").write_text("<p>x</p>", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r'sources\.a\.fetch: "browser" needs an http\(s\) url'):
+        load(tmp_path, '[[sources]]\nname = "a"\nurl = "page.html"\nfetch = "browser"\n')
