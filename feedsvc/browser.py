@@ -219,15 +219,20 @@ class Browser:
         from playwright.async_api import Error as PlaywrightError
         from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-        browser = await self._started()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
+        options: dict[str, Any] = {
+            "user_agent": user_agent, "service_workers": "block", "accept_downloads": False, "viewport": VIEWPORT,
+        }  # fmt: skip
+        browser = await self._started()
         try:
-            context = await browser.new_context(
-                user_agent=user_agent, service_workers="block", accept_downloads=False, viewport=VIEWPORT
-            )
-        except PlaywrightError as exc:
-            raise FetchError(f"{url}: the browser failed: {_first_line(exc)}") from None
+            context = await browser.new_context(**options)
+        except PlaywrightError:  # it died since the last render, unnoticed: start it again, once
+            browser = await self._started(force=True)
+            try:
+                context = await browser.new_context(**options)
+            except PlaywrightError as exc:
+                raise FetchError(f"{url}: the browser failed: {_first_line(exc)}") from None
         try:
             state = _Navigation()
             await context.route("**/*", lambda route: self._route(route, state, fetch_one))
@@ -320,10 +325,17 @@ class Browser:
         except PlaywrightError:
             pass  # the page or the browser closed meanwhile: the render reports it
 
-    async def _started(self) -> PlaywrightBrowser:
-        """The running Chromium: started on first use, and again after it died."""
-        if self._browser is not None and self._browser.is_connected():
+    @property
+    def running(self) -> bool:
+        """Chromium is started and connected (False before the first render and after it died)."""
+        return self._browser is not None and self._browser.is_connected()
+
+    async def _started(self, force: bool = False) -> PlaywrightBrowser:
+        """The running Chromium: started on first use, and again after it died (or with ``force``)."""
+        if self._browser is not None and self._browser.is_connected() and not force:
             return self._browser
+        if self._browser is not None:
+            await self._shutdown()
         try:
             from playwright.async_api import Error as PlaywrightError
             from playwright.async_api import async_playwright

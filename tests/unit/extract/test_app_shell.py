@@ -39,7 +39,7 @@ def test_app_shells_are_recognised(html: str) -> None:
 NOT_SHELLS = {
     "no scripts": '<body><div id="root"></div></body>',
     "only json-ld": '<body><div id="root"></div><script type="application/ld+json">{}</script></body>',
-    "a page with text": '<body><div id="root"></div><script src="/a.js"></script>' + "<p>words here</p>" * 40 + "</body>",
+    "a page with text": '<body><div id="root"></div><script src="/a.js"></script>' + "<p>words</p>" * 70,
     "no mount point": '<body><p>Closed for the holidays.</p><script src="/a.js"></script></body>',
     "plain text": "",
 }
