@@ -14,12 +14,9 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -28,98 +25,17 @@ from feedsvc import browser, refresh
 from feedsvc.config import Source
 from feedsvc.model import Outcome
 from feedsvc.store import Store
+from tests.app_shell import TITLES, Site, app_shell_sites, chromium_processes
 from tests.atom_checks import parse_feed
-from tests.support import ROOT, free_port, http, local_http, running_service, write_config
+from tests.support import ROOT, free_port, http, running_service, write_config
 
 NOW = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
-TITLES = ["Tide tables for March", "Mending a dry-stone wall", "The heron came back"]
-SHELL = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Field notes</title>
-<link rel="stylesheet" href="/style.css"></head>
-<body><div id="root"></div>
-<img src="/banner.png" alt=""><video src="/clip.mp4" autoplay muted></video>
-<script src="/app.js"></script></body></html>
-"""
-STYLE = "@font-face { font-family: Serif2; src: url(/serif.woff2); } body { font-family: Serif2; }"
-APP = """
-fetch("OTHER/steal").catch(() => null);  // another host on a private address: refused
-fetch("/api/posts.json").then(r => r.json()).then(posts => {
-  document.getElementById("root").innerHTML = '<ul class="posts">' + posts.map(p =>
-    '<li class="post"><h2><a href="' + p.link + '">' + p.title + '</a></h2>' +
-    '<time datetime="' + p.date + '">' + p.date + '</time><p>' + p.summary + '</p></li>').join("") + "</ul>";
-});
-"""
-POSTS = (
-    "["
-    + ",".join(
-        f'{{"title": "{title}", "link": "/notes/{n}", "date": "2024-03-0{n}", "summary": "Notes, part {n}, in words."}}'
-        for n, title in enumerate(TITLES, 1)
-    )
-    + "]"
-)
-
-
-@dataclass
-class Site:
-    """The app's site: what it serves at each path, and every path it was asked for."""
-
-    url: str = ""
-    asked: list[str] = field(default_factory=list)
-    down: bool = False  # the page answers 503 with Retry-After
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def paths(self) -> list[str]:
-        with self.lock:
-            return list(self.asked)
-
-
-def _handler(site: Site, pages: Callable[[], dict[str, tuple[str, bytes]]]) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            with site.lock:
-                site.asked.append(self.path)
-            if self.path == "/" and site.down:
-                self.send_response(503)
-                self.send_header("Retry-After", "120")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            found = pages().get(self.path)
-            if found is None:
-                self.send_response(404)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            kind, body = found
-            self.send_response(200)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    return Handler
 
 
 @pytest.fixture(scope="module")
 def sites() -> Iterator[tuple[Site, Site]]:
-    app, other = Site(), Site()
-    with local_http(_handler(other, dict)) as other_url:
-        other.url = other_url
-
-        def pages() -> dict[str, tuple[str, bytes]]:
-            return {
-                "/": ("text/html; charset=utf-8", SHELL.encode()),
-                "/style.css": ("text/css", STYLE.encode()),
-                "/app.js": ("text/javascript", APP.replace("OTHER", other_url).encode()),
-                "/api/posts.json": ("application/json", POSTS.encode()),
-            }
-
-        with local_http(_handler(app, pages)) as app_url:
-            app.url = app_url + "/"
-            yield app, other
+    with app_shell_sites() as both:
+        yield both
 
 
 def _browser_or_skip() -> None:
@@ -230,7 +146,7 @@ def test_the_browser_is_started_again_after_it_died(
     app, _ = sites
     assert refresh.run(store, _source(app.url, fetch="browser"), NOW).ok
     launches = chromium.launches
-    main = [pid for pid, command in _chromium_processes() if "--type=" not in command]
+    main = [pid for pid, command in chromium_processes() if "--type=" not in command]
     assert main, "no chromium process found under this one"
     for pid in main:
         os.kill(pid, signal.SIGKILL)
@@ -272,7 +188,7 @@ def test_the_service_process_serves_the_feed_of_a_rendered_page(
         assert answer.json()["new"] == 3
         feed = parse_feed(http("GET", f"{service.base_url}/feeds/notes.atom").body)
         assert [entry.title for entry in feed.entries] == TITLES[::-1]
-        pids = {pid for pid, _ in _chromium_processes(service.process.pid)}
+        pids = {pid for pid, _ in chromium_processes(service.process.pid)}
         assert pids  # the service's own browser
         assert service.stop() == 0
     _wait(lambda: not any(Path(f"/proc/{pid}").exists() for pid in pids))  # Service.stop closed it
@@ -286,33 +202,6 @@ def _preview(*args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=120,
     )
-
-
-def _chromium_processes(root: int | None = None) -> list[tuple[int, str]]:
-    """(pid, command line) of the chromium processes descending from ``root`` (this process)."""
-    root = os.getpid() if root is None else root
-    parents: dict[int, int] = {}
-    commands: dict[int, str] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            commands[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-
-    def descends(pid: int) -> bool:
-        for _ in range(20):
-            pid = parents.get(pid, 0)
-            if pid == root:
-                return True
-            if pid <= 1:
-                return False
-        return False
-
-    return [(pid, command) for pid, command in commands.items() if "chrom" in command.split(" ")[0] and descends(pid)]
 
 
 def _wait(condition: Callable[[], bool], seconds: float = 30) -> None:
