@@ -21,9 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from feedsvc import browser, refresh
+from feedsvc import browser, config, refresh
 from feedsvc.config import Source
 from feedsvc.model import Outcome
+from feedsvc.service import Service
 from feedsvc.store import Store
 from tests.app_shell import TITLES, Site, app_shell_sites, chromium_processes
 from tests.atom_checks import parse_feed
@@ -209,3 +210,24 @@ def _wait(condition: Callable[[], bool], seconds: float = 30) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not met in time"
         time.sleep(0.05)
+
+
+def test_the_add_site_preview_renders_the_page_when_asked_to(
+    chromium: browser.Browser, sites: tuple[Site, Site], tmp_path: Path
+) -> None:
+    app, _ = sites
+    path = tmp_path / "feedsvc.toml"
+    path.write_text(
+        '[service]\ndata_dir = "data"\nrefresh_token_env = "FEEDSVC_T"\nallow_private_addresses = true\n',
+        encoding="utf-8",
+    )
+    with Store(f"sqlite:///{tmp_path / 'feedsvc.db'}") as store:
+        service = Service(config.load(path, environ={"FEEDSVC_T": "t0ken"}), store=store, scheduled=False)
+        client = service.app.test_client()
+        bearer = {"Authorization": "Bearer t0ken"}
+        plain = client.post("/api/preview", json={"url": app.url}, headers=bearer).json
+        assert plain["posts"] == [] and plain["error"].endswith('try fetch = "browser"')
+        body = {"url": app.url, "fetch": "browser", "wait_for": "li.post"}
+        rendered = client.post("/api/preview", json=body, headers=bearer).json
+        assert rendered["error"] is None
+        assert [post["title"] for post in rendered["posts"]] == TITLES
