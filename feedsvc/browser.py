@@ -220,7 +220,6 @@ class Browser:
         from playwright.async_api import TimeoutError as PlaywrightTimeout
 
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
         options: dict[str, Any] = {
             "user_agent": user_agent, "service_workers": "block", "accept_downloads": False, "viewport": VIEWPORT,
         }  # fmt: skip
@@ -233,6 +232,7 @@ class Browser:
                 context = await browser.new_context(**options)
             except PlaywrightError as exc:
                 raise FetchError(f"{url}: the browser failed: {_first_line(exc)}") from None
+        deadline = loop.time() + timeout  # Chromium's start (first use) is not the page's time
         try:
             state = _Navigation()
             await context.route("**/*", lambda route: self._route(route, state, fetch_one))
@@ -251,7 +251,9 @@ class Browser:
                     )
                     if wait_for:
                         remaining = deadline - loop.time()
-                        await page.wait_for_selector(wait_for, state="attached", timeout=max(remaining, 0.001) * 1000)
+                        await page.wait_for_selector(
+                            f"css={wait_for}", state="attached", timeout=max(remaining, 0.001) * 1000
+                        )
                 except PlaywrightTimeout:
                     if state.error is not None:
                         raise state.error from None
@@ -309,6 +311,8 @@ class Browser:
             except FeedsvcError as exc:
                 if document:
                     state.error = exc
+                else:
+                    log.debug("a request of the page was not made: %s", exc)
                 await route.abort("failed")
                 return
             except Exception as exc:  # a bug in a fetch must not wedge the page: it fails like a dead site
