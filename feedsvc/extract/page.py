@@ -2,11 +2,13 @@
 
 Every layout takes a ``Page``: the text layouts read ``page.lines``; the HTML ones read
 ``page.tree`` (selectolax's Lexbor parser, scripts and styles removed), ``page.json_ld``
-(the page's ``application/ld+json`` blocks, kept before the scripts go) and ``page.base``.
+(the page's ``application/ld+json`` blocks, kept before the scripts go), ``page.scripts`` (the
+other inline scripts, kept the same way, for the state they embed) and ``page.base``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from zoneinfo import ZoneInfo
@@ -20,6 +22,15 @@ from feedsvc.model import Snapshot
 from feedsvc.urls import absolute
 
 _FEED_TYPES = ("application/atom+xml", "application/rss+xml", "application/feed+json")
+
+
+@dataclass(frozen=True, slots=True)
+class Script:
+    """An inline ``<script>`` as the page wrote it: its ``type`` (lower case, "" when absent), ``id`` and text."""
+
+    type: str
+    id: str
+    text: str
 
 
 class Page:
@@ -45,11 +56,16 @@ class Page:
         return page_lines(self.snapshot)
 
     @cached_property
-    def _parsed(self) -> tuple[LexborHTMLParser, list[str]]:
+    def _parsed(self) -> tuple[LexborHTMLParser, list[str], list[Script]]:
         tree = LexborHTMLParser(self.snapshot.text.removeprefix("\ufeff"))
         json_ld = [node.text(deep=True) for node in tree.css('script[type="application/ld+json"]')]
+        scripts = [
+            Script((node.attributes.get("type") or "").strip().lower(), node.attributes.get("id") or "", text)
+            for node in tree.css("script:not([src])")
+            if node.attributes.get("type") != "application/ld+json" and (text := node.text(deep=True)).strip()
+        ]
         tree.strip_tags(sorted(INVISIBLE_TAGS))
-        return tree, json_ld
+        return tree, json_ld, scripts
 
     @property
     def tree(self) -> LexborHTMLParser:
@@ -58,6 +74,11 @@ class Page:
     @property
     def json_ld(self) -> list[str]:
         return self._parsed[1]
+
+    @property
+    def scripts(self) -> list[Script]:
+        """The inline scripts other than JSON-LD, in page order (empty on a text page)."""
+        return self._parsed[2] if self.is_html else []
 
     @cached_property
     def body(self) -> LexborNode | None:
