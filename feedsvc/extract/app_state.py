@@ -43,7 +43,6 @@ parser allows, is skipped.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Iterator
@@ -52,11 +51,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from selectolax.lexbor import LexborHTMLParser
-
 from feedsvc import bounds, urls
-from feedsvc.extract import dates, scoring
-from feedsvc.extract.lines import INVISIBLE_TAGS, fold
+from feedsvc.extract import dates, scoring, titles
 from feedsvc.extract.page import Page, Script
 from feedsvc.model import Post
 
@@ -96,8 +92,6 @@ _ASSIGNMENT = re.compile(
 )
 _STATE_NAME = re.compile(r"state|data|props|store|initial|preload|^__\w+__$", re.IGNORECASE)
 _JSON_PARSE = re.compile(r"JSON\.parse\(\s*")
-_MARKUP = re.compile(r"<[A-Za-z/!]")
-_BLOCK_TAG = re.compile(r"</?(?:p|div|br|li|ul|ol|h[1-6]|blockquote|tr|td|th|section|figure|figcaption)\b[^<>]*>", re.I)
 _JS_ESCAPE = re.compile(r"\\(.)|\"", re.DOTALL)
 _DECODER = json.JSONDecoder()
 _EPOCH_SECONDS = (1e8, 1e11)  # a number in this range is a Unix time in seconds (1973-5138), above in milliseconds
@@ -399,15 +393,7 @@ def _text(value: Any) -> str:
     """A string, or the text a ``{"rendered": ...}`` object holds, as plain text (markup and entities read)."""
     if isinstance(value, dict):
         value = next((value[key] for key in TEXT_KEYS if isinstance(value.get(key), str)), None)
-    if not isinstance(value, str):
-        return ""
-    if _MARKUP.search(value):
-        tree = LexborHTMLParser(_BLOCK_TAG.sub(" ", value))
-        tree.strip_tags(sorted(INVISIBLE_TAGS))
-        value = tree.body.text(deep=True, separator="") if tree.body is not None else ""
-    elif "&" in value:
-        value = html.unescape(value)
-    return fold(value)
+    return titles.plain(value) if isinstance(value, str) else ""
 
 
 def _link(flat: dict[str, Any], page: Page) -> str | None:
