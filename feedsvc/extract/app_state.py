@@ -60,6 +60,7 @@ MAX_BLOB = 5_000_000  # characters of one embedded blob; a larger one is skipped
 MAX_STATE = 10_000_000  # characters of embedded JSON read from one page, all blobs together
 MAX_DEPTH = 48  # levels of nesting the walk follows (real state nests a list of posts 5-15 deep)
 MAX_VALUES = 250_000  # JSON values one page's walk and list reading visit; then it stops
+FIRST_WINDOW = 4096  # characters an assigned literal is first read through (then 8x, up to MAX_BLOB)
 MIN_ITEMS = 3  # items with a title and a link a list needs (2 when both also carry a date)
 
 JSON_TYPES = frozenset({"application/json", "text/json", "application/x-json"})
@@ -174,22 +175,23 @@ def _assigned(script: Script, budget: Budget) -> Iterator[Any]:
     """The JSON literals an inline script assigns to window properties or state-named variables."""
     text = script.text
     position = 0
-    while budget.chars > 0 and (match := _ASSIGNMENT.search(text, position)):
+    while budget.chars > 0:
+        match = _ASSIGNMENT.search(text, position, position + budget.chars)  # the search is charged too
+        budget.chars -= (match.end() if match else len(text)) - position
+        if match is None:
+            return
         position = match.end()
         if match["var"] is not None and not _STATE_NAME.search(match["var"]):
             continue
         parse = _JSON_PARSE.match(text, position)
         start = parse.end() if parse else position
-        window = text[start : start + min(MAX_BLOB, budget.chars)]
-        try:
-            value, end = _DECODER.raw_decode(_js_string(window) if parse else window)
-        except json.JSONDecodeError as error:
-            budget.chars -= max(error.pos, 1)
+        read = _literal(text, start, budget, quoted=parse is not None)
+        if read is None:
             continue
-        except (ValueError, RecursionError):
-            budget.chars -= len(window)
+        if isinstance(read, int):
+            position = start + read  # a literal longer than MAX_BLOB: not searched again inside
             continue
-        budget.chars -= end
+        value, end = read
         if parse:
             value = _loads(value, budget) if isinstance(value, str) else None
             if value is None:
@@ -197,6 +199,29 @@ def _assigned(script: Script, budget: Budget) -> Iterator[Any]:
         else:
             position = start + end
         yield value
+
+
+def _literal(text: str, start: int, budget: Budget, *, quoted: bool) -> tuple[Any, int] | int | None:
+    """The JSON value (a JavaScript string literal when ``quoted``) at ``text[start:]`` and where it ends;
+    None when there is none; the length read when it runs on past ``MAX_BLOB`` characters (or the budget).
+    Read through a window that grows only while the value runs past it, so a script's many non-JSON
+    assignments cost little; every character taken into a window is charged to ``budget``."""
+    limit = min(MAX_BLOB, budget.chars)
+    size = min(FIRST_WINDOW, limit)
+    while True:
+        window = text[start : start + size]
+        budget.chars -= len(window)
+        try:
+            return _DECODER.raw_decode(_js_string(window) if quoted else window)
+        except json.JSONDecodeError as error:
+            ran_out = error.pos >= len(window) - 1 or error.msg.startswith("Unterminated")
+            if not ran_out or start + size >= len(text):
+                return None
+            if size >= limit or budget.chars <= 0:
+                return size
+            size = min(size * 8, limit, budget.chars)
+        except (ValueError, RecursionError):
+            return None
 
 
 def _js_string(text: str) -> str:
@@ -261,26 +286,25 @@ def _unflatten(values: Any, budget: Budget) -> Any:
 
 def lists(state: Any, budget: Budget) -> Iterator[list[dict[str, Any]]]:
     """Every array in ``state`` holding at least two objects (``__ref`` items resolved against the root
-    object), depth first in document order; stops at ``MAX_DEPTH`` levels and when ``budget`` runs out."""
+    object), depth first in document order; stops at ``MAX_DEPTH`` levels and when ``budget`` runs out
+    (every value looked at costs one: a value shared many times costs each time)."""
     root = state if isinstance(state, dict) else {}
     stack: list[tuple[Any, int]] = [(state, 0)]
-    while stack:
+    while stack and budget.values > 0:
         value, depth = stack.pop()
-        if not budget.spend():
-            return
         if isinstance(value, dict):
             children = list(value.values())
-        elif isinstance(value, list):
+        else:
             items = [_resolved(item, root) for item in value[: bounds.MAX_POSTS]]
             objects = [item for item in items if isinstance(item, dict)]
             if len(objects) >= 2:
                 yield objects
             children = value
-        else:
+        if depth >= MAX_DEPTH:
             continue
-        # never hold more than the budget could still visit: a value shared many times costs each time
-        if depth < MAX_DEPTH and len(stack) + len(children) <= budget.values:
-            stack.extend((child, depth + 1) for child in reversed(children))
+        looked = children[: budget.values]
+        budget.values = budget.values - len(looked) if len(looked) == len(children) else 0
+        stack.extend((child, depth + 1) for child in reversed(looked) if isinstance(child, (dict, list)))
 
 
 def _resolved(item: Any, root: dict[str, Any]) -> Any:
