@@ -13,8 +13,10 @@ Every layout reads a ``Page`` (page.py: the snapshot's lines, or its parsed HTML
 with the text layout whose post heads the page shows most often and, on an HTML page, with the
 structured data (JSON-LD, embedded state, h-entry: the most complete of them, the first in that
 order on a tie) before the markup's repeated blocks (these instead when they hold over three times
-as many posts: a listing whose JSON-LD declares only one article), and keeps the reading that gives
-more posts a link and a date (the text layout on a tie).
+as many posts: a listing whose JSON-LD declares only one article; or, against a list read from
+embedded state, when it holds under half of their links, a widget's list, not the page's, or when
+they are more complete), and keeps the reading that gives more posts a link and a date (the text
+layout on a tie).
 """
 
 from __future__ import annotations
@@ -116,12 +118,32 @@ def _html_reading(page: Page) -> tuple[str, list[Post]] | None:
         found = detector(page) if name != "html_blocks" else []
         if found and (structured is None or _completeness(found) > _completeness(structured[1])):
             structured = (name, found)
-    if structured is not None and len(structured[1]) >= STRUCTURED_STANDS:
+    if structured is not None and len(structured[1]) >= STRUCTURED_STANDS and structured[0] != "app_state":
         return structured
     blocks_found = html_blocks.posts(page)
-    if blocks_found and (structured is None or len(blocks_found) > MANY_MORE * len(structured[1])):
+    if blocks_found and (
+        structured is None
+        or len(blocks_found) > MANY_MORE * len(structured[1])
+        or (
+            structured[0] == "app_state"
+            and (not _covers(structured[1], blocks_found) or _completeness(blocks_found) > _completeness(structured[1]))
+        )
+    ):
         return "html_blocks", blocks_found
     return structured
+
+
+def _covers(state: Sequence[Post], shown: Sequence[Post]) -> bool:
+    """The list read from embedded state is the one the markup shows: it holds at least half of the links
+    of the markup's posts (compared without query, fragment and final slash). A list elsewhere in the
+    state (a widget's "popular posts", a related-posts slider) does not replace the page's own listing."""
+    links = {_bare(post.link) for post in state if post.link}
+    shown_links = [_bare(post.link) for post in shown if post.link]
+    return 2 * sum(link in links for link in shown_links) >= len(shown_links)
+
+
+def _bare(link: str) -> str:
+    return link.partition("#")[0].partition("?")[0].rstrip("/").removeprefix("https:").removeprefix("http:")
 
 
 def explain(
@@ -148,7 +170,8 @@ def explain(
             readings.append(reading)
             lines.append(
                 f"html reading: {reading[0]} (the most complete of JSON-LD, embedded state and h-entry, "
-                f"unless the repeated blocks hold over {MANY_MORE}x its posts)"
+                f"unless the repeated blocks hold over {MANY_MORE}x its posts, or embedded state under half "
+                "of their links)"
             )
     for name, found in readings:
         lines.append(

@@ -220,3 +220,27 @@ def test_a_wide_or_self_multiplying_state_stops_at_the_value_budget() -> None:
     assert list(app_state.lists(state, budget)) == []
     assert budget.values == 0
     assert app_state.posts(page_of(shell(json.dumps(flat), script_id="__NUXT_DATA__"))) == []
+
+
+def test_a_widgets_post_list_in_state_does_not_replace_the_listing_the_markup_shows() -> None:
+    popular = [
+        {"title": f"Popular older post number {n}", "url": f"/2019/popular-{n}", "date": f"2019-01-0{n}"}
+        for n in range(1, 5)
+    ]
+    cards = "".join(
+        f'<article class="post"><h2><a href="/2024/new-{n}">A new post of the listing, number {n}</a></h2>'
+        f"<time>2024-05-0{n}</time><p>The text of post {n} in a few words.</p></article>"
+        for n in range(1, 7)
+    )
+    text = shell(json.dumps({"widget": {"popularPosts": popular}}), f"<main>{cards}</main>")
+    assert len(app_state.posts(page_of(text))) == 4  # read, but it is not what the page lists
+    found = extract.extract(snapshot(text))
+    assert found.layout == "html_blocks"
+    assert [p.link for p in found.posts] == [f"https://example.org/2024/new-{n}" for n in range(1, 7)]
+    # the same posts in the state as in the markup: the state's reading stands, unless the markup's is more complete
+    same = [{"title": f"A new post of the listing, number {n}", "url": f"/2024/new-{n}"} for n in range(1, 7)]
+    dated = [{**post, "date": f"2024-05-0{n}T08:00:00Z"} for n, post in enumerate(same, start=1)]
+    found = extract.extract(snapshot(shell(json.dumps({"posts": dated}), f"<main>{cards}</main>")))
+    assert found.layout == "app_state" and found.posts[0].date == PageDate(month=5, day=1, year=2024, hour=8, minute=0)
+    undated = extract.extract(snapshot(shell(json.dumps({"posts": same}), f"<main>{cards}</main>")))
+    assert undated.layout == "html_blocks"
