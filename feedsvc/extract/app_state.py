@@ -355,13 +355,15 @@ def read(items: list[dict[str, Any]], page: Page, links: _PageLinks, budget: Bud
     if not budget.spend(len(items)):
         return None
     fields = [_flat(item) for item in items]
+    titles = [_title(flat) for flat in fields]
+    if 2 * sum(map(bool, titles)) < len(items) or sum(map(bool, titles)) < 2:
+        return None  # most items untitled: no post list, whatever their links
     slugs = _slug_links(fields, links)
     found: list[Post] = []
     seen: set[str] = set()
     page_url = urls.link(page.snapshot.url.partition("#")[0])
-    for flat, slug_link in zip(fields, slugs, strict=True):
-        title = _title(flat)
-        link = _link(flat, page) or slug_link
+    for flat, title, slug_link in zip(fields, titles, slugs, strict=True):
+        link = _link(flat, page) or slug_link if title else None
         if not title or link is None or link in seen or link == page_url:
             continue
         seen.add(link)
