@@ -62,9 +62,9 @@ def cases() -> list[tuple[str, str]]:
     """(name, page) per case."""
     doubling: list[Any] = [{"a": n + 1, "b": n + 1} for n in range(200)] + [{"title": "end"}]
     return [
-        ("__NEXT_DATA__, 50 posts", _next_page(50)),
-        ("__NEXT_DATA__, 1,000 posts", _next_page(1000)),
-        ("window.__INITIAL_STATE__, 1,000 posts", _assigned_page(1000)),
+        ("`__NEXT_DATA__`, 50 posts", _next_page(50)),
+        ("`__NEXT_DATA__`, 1,000 posts", _next_page(1000)),
+        ("`window.__INITIAL_STATE__`, 1,000 posts", _assigned_page(1000)),
         ("5 MB blob of 250,000 objects", _json_page(json.dumps({"rows": [{"n": n} for n in range(250_000)]}))),
         ("50 MB blob (skipped)", _json_page('{"pad": "' + "x" * 50_000_000 + '"}')),
         ("nested 100,000 deep", _json_page("[" * 100_000 + "]" * 100_000)),

@@ -95,6 +95,8 @@ _STATE_NAME = re.compile(r"state|data|props|store|initial|preload|^__\w+__$", re
 _JSON_PARSE = re.compile(r"JSON\.parse\(\s*")
 _JS_ESCAPE = re.compile(r"\\(.)|\"", re.DOTALL)
 _DECODER = json.JSONDecoder()
+_ANGULAR_ESCAPES = {"&a;": "&", "&q;": '"', "&s;": "'", "&l;": "<", "&g;": ">"}
+_ANGULAR_ESCAPE = re.compile("|".join(_ANGULAR_ESCAPES))
 _EPOCH_SECONDS = (1e8, 1e11)  # a number in this range is a Unix time in seconds (1973-5138), above in milliseconds
 
 
@@ -125,6 +127,7 @@ class Reading:
 
     @property
     def rank(self) -> tuple[int, int, int]:
+        """Completeness (2 per post, 1 per date), then links the page shows, then title length: higher is better."""
         return (2 * len(self.posts) + self.dated, self.on_page, self.title_width)
 
 
@@ -162,13 +165,15 @@ def _loads(text: str, budget: Budget) -> Any:
     if len(text) > MAX_BLOB or len(text) > budget.chars:
         return None
     budget.chars -= len(text)
-    for attempt in (text, text.replace("&q;", '"').replace("&a;", "&").replace("&s;", "'").replace("&l;", "<")):
-        try:
-            return json.loads(attempt)
-        except (ValueError, RecursionError):
-            if "&q;" not in text:
-                return None
-    return None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        if "&q;" not in text:
+            return None
+    try:  # Angular's transfer state writes its JSON with &q; for quotes
+        return json.loads(_ANGULAR_ESCAPE.sub(lambda match: _ANGULAR_ESCAPES[match[0]], text))
+    except (ValueError, RecursionError):
+        return None
 
 
 def _assigned(script: Script, budget: Budget) -> Iterator[Any]:

@@ -244,3 +244,10 @@ def test_a_widgets_post_list_in_state_does_not_replace_the_listing_the_markup_sh
     assert found.layout == "app_state" and found.posts[0].date == PageDate(month=5, day=1, year=2024, hour=8, minute=0)
     undated = extract.extract(snapshot(shell(json.dumps({"posts": same}), f"<main>{cards}</main>")))
     assert undated.layout == "html_blocks"
+
+
+def test_angular_transfer_state_is_read_after_its_escapes() -> None:
+    blob = json.dumps({"posts": articles(3, summary="Tom & Jerry <3")})
+    escaped = blob.replace("&", "&a;").replace('"', "&q;").replace("<", "&l;")
+    found = app_state.posts(page_of(shell(escaped, script_id="serverApp-state")))
+    assert [p.summary for p in found] == ["Tom & Jerry <3"] * 3
