@@ -18,10 +18,11 @@ by the other detectors); so are the React Server Components stream (``self.__nex
 object literals with unquoted keys.
 
 The parsed JSON is walked for lists of objects (arrays, with Apollo's ``{"__ref": ...}`` items
-resolved) whose items have a title (``title``, ``headline``, ``name``...) and a link (``url``,
-``href``, ``permalink``, ``path``, ``slug``...), looking one level into the wrappers CMS and
-GraphQL APIs put around fields (``node``, ``attributes``, ``fields``, ``frontmatter``...), and
-optionally a date, an author and a summary. A link is resolved against the page as an ``href``
+resolved, and objects keyed by id, as normalised Redux stores keep them) whose items have a title
+(``title``, ``headline``, ``name``...) and a link (``url``, ``href``, ``permalink``, ``path``,
+``slug``...), looking two levels into the wrappers CMS and GraphQL APIs put around fields
+(``node``, ``attributes``, ``fields``, ``frontmatter``...), and optionally a date, an author and a
+summary. A link is resolved against the page as an ``href``
 would be and must pass ``urls.link``; a bare slug becomes a link only when the page's own links
 show where slugs go (a link of the page ends in it): else the item has no link.
 
@@ -95,6 +96,7 @@ _STATE_NAME = re.compile(r"state|data|props|store|initial|preload|^__\w+__$", re
 _JSON_PARSE = re.compile(r"JSON\.parse\(\s*")
 _JS_ESCAPE = re.compile(r"\\(.)|\"", re.DOTALL)
 _DECODER = json.JSONDecoder()
+_ID = re.compile(r"[0-9]{1,20}|[0-9a-fA-F-]{8,40}")  # the keys of a store normalised by id: numbers, hex, UUIDs
 _ANGULAR_ESCAPES = {"&a;": "&", "&q;": '"', "&s;": "'", "&l;": "<", "&g;": ">"}
 _ANGULAR_ESCAPE = re.compile("|".join(_ANGULAR_ESCAPES))
 _EPOCH_SECONDS = (1e8, 1e11)  # a number in this range is a Unix time in seconds (1973-5138), above in milliseconds
@@ -291,14 +293,17 @@ def _unflatten(values: Any, budget: Budget) -> Any:
 
 def lists(state: Any, budget: Budget) -> Iterator[list[dict[str, Any]]]:
     """Every array in ``state`` holding at least two objects (``__ref`` items resolved against the root
-    object), depth first in document order; stops at ``MAX_DEPTH`` levels and when ``budget`` runs out
-    (every value looked at costs one: a value shared many times costs each time)."""
+    object), and every object of two or more objects keyed by id, depth first in document order; stops
+    at ``MAX_DEPTH`` levels and when ``budget`` runs out (every value looked at costs one: a value
+    shared many times costs each time)."""
     root = state if isinstance(state, dict) else {}
     stack: list[tuple[Any, int]] = [(state, 0)]
     while stack and budget.values > 0:
         value, depth = stack.pop()
         if isinstance(value, dict):
             children = list(value.values())
+            if _keyed_by_id(value, children):
+                yield children[: bounds.MAX_POSTS]  # a normalised store: {"byId": {"17": {...}, "18": {...}}}
         else:
             items = [_resolved(item, root) for item in value[: bounds.MAX_POSTS]]
             objects = [item for item in items if isinstance(item, dict)]
@@ -310,6 +315,15 @@ def lists(state: Any, budget: Budget) -> Iterator[list[dict[str, Any]]]:
         looked = children[: budget.values]
         budget.values = budget.values - len(looked) if len(looked) == len(children) else 0
         stack.extend((child, depth + 1) for child in reversed(looked) if isinstance(child, (dict, list)))
+
+
+def _keyed_by_id(value: dict[str, Any], children: list[Any]) -> bool:
+    first = children[: bounds.MAX_POSTS]
+    return (
+        len(first) >= 2
+        and all(isinstance(child, dict) for child in first)
+        and all(_ID.fullmatch(key) for key in list(value)[: bounds.MAX_POSTS])
+    )
 
 
 def _resolved(item: Any, root: dict[str, Any]) -> Any:

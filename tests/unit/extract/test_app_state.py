@@ -251,3 +251,13 @@ def test_angular_transfer_state_is_read_after_its_escapes() -> None:
     escaped = blob.replace("&", "&a;").replace('"', "&q;").replace("<", "&l;")
     found = app_state.posts(page_of(shell(escaped, script_id="serverApp-state")))
     assert [p.summary for p in found] == ["Tom & Jerry <3"] * 3
+
+
+def test_a_store_normalised_by_id_is_read_as_a_list() -> None:
+    by_id = {str(100 + n): post for n, post in enumerate(articles(3))}
+    settings = {"en": {"title": "English language settings", "url": "/en"}, "de": {"title": "Deutsch", "url": "/de"}}
+    state = {"posts": {"byId": by_id, "allIds": list(by_id)}, "locales": settings}
+    page = f"<html><body><script>window.__REDUX_STATE__ = {json.dumps(state)};</script></body></html>"
+    assert [p.link for p in app_state.posts(page_of(page))] == [f"https://example.org/posts/{n}" for n in (1, 2, 3)]
+    # keys that are names, not ids, are fields of one object, not a list
+    assert app_state.posts(page_of(shell(json.dumps({"en": articles(1)[0], "de": articles(2)[1]})))) == []
