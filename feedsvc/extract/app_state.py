@@ -74,15 +74,18 @@ HREF_KEYS = ("permalink", "canonicalurl", "url", "href", "link", "uri", "fullurl
 PATH_KEYS = ("path", "pathname", "urlpath", "fullpath", "fullslug", "slug")
 DATE_KEYS = (
     "datepublished", "publishedat", "published", "publishdate", "publicationdate", "publishedon", "pubdate",
-    "firstpublishedat", "date", "postdate", "postedat", "posted", "releasedate", "releasedat", "datecreated",
-    "createdat", "created",
+    "firstpublishedat", "publishtime", "publishedtime", "pubtime", "date", "postdate", "postedat", "posted",
+    "releasedate", "releasedat", "releasetime", "datecreated", "createdat", "createdutc", "created", "time",
+    "timestamp",
 )  # fmt: skip
-AUTHOR_KEYS = ("author", "authors", "byline", "creator", "writer", "postedby")
+AUTHOR_KEYS = ("author", "authors", "primaryauthor", "byline", "creator", "writer", "postedby", "user")
 SUMMARY_KEYS = (
     "excerpt", "summary", "description", "teaser", "subtitle", "dek", "abstract", "snippet", "standfirst", "lead",
     "intro", "blurb",
 )  # fmt: skip
-WRAPPER_KEYS = ("node", "attributes", "fields", "frontmatter", "data", "post", "article", "entry", "item", "document")
+WRAPPER_KEYS = (
+    "node", "attributes", "fields", "frontmatter", "data", "post", "article", "entry", "item", "document", "sys",
+)  # fmt: skip
 TEXT_KEYS = ("rendered", "text", "value", "plain", "raw")  # {"title": {"rendered": "..."}}
 NAME_KEYS = ("name", "displayname", "fullname", "title", "username")
 MEDIA = re.compile(r"\.(?:jpe?g|png|gif|webp|avif|svg|ico|bmp|mp3|mp4|m4a|webm|ogg|wav|woff2?|ttf|css|js)$", re.I)

@@ -261,3 +261,24 @@ def test_a_store_normalised_by_id_is_read_as_a_list() -> None:
     assert [p.link for p in app_state.posts(page_of(page))] == [f"https://example.org/posts/{n}" for n in (1, 2, 3)]
     # keys that are names, not ids, are fields of one object, not a list
     assert app_state.posts(page_of(shell(json.dumps({"en": articles(1)[0], "de": articles(2)[1]})))) == []
+
+
+def test_common_cms_shapes_rendered_titles_wrappers_and_unix_seconds() -> None:
+    rendered = [
+        {"title": {"rendered": f"Rendered title number {n} &#8211; part"}, "link": f"https://example.org/{n}/",
+         "date": f"2024-02-0{n}T10:00:00", "excerpt": {"rendered": f"<p>Excerpt {n}</p>"}}
+        for n in (1, 2, 3)
+    ]  # fmt: skip
+    found = app_state.posts(page_of(shell(json.dumps(rendered))))
+    assert found[0].title == "Rendered title number 1 \u2013 part" and found[0].summary == "Excerpt 1"
+    wrapped = [
+        {"sys": {"id": f"x{n}", "createdAt": f"2024-02-0{n}"}, "fields": {"title": f"Wrapped entry number {n}",
+         "path": f"/w/{n}"}, "user": {"displayName": "Kim"}}
+        for n in (1, 2, 3)
+    ]  # fmt: skip
+    found = app_state.posts(page_of(shell(json.dumps({"items": wrapped}))))
+    first = found[0]
+    assert (first.link, first.date, first.author) == ("https://example.org/w/1", PageDate(2, 1, 2024), "Kim")
+    seconds = [{"data": {"title": f"Thread number {n} of the day", "permalink": f"/t/{n}", "created_utc": 1717000000}}
+               for n in (1, 2, 3)]  # fmt: skip
+    assert app_state.posts(page_of(shell(json.dumps(seconds))))[0].date == PageDate(5, 29, 2024, 16, 26)
