@@ -61,7 +61,7 @@ MAX_BLOB = 5_000_000  # characters of one embedded blob; a larger one is skipped
 MAX_STATE = 10_000_000  # characters of embedded JSON read from one page, all blobs together
 MAX_DEPTH = 48  # levels of nesting the walk follows (real state nests a list of posts 5-15 deep)
 MAX_VALUES = 250_000  # JSON values one page's walk and list reading visit; then it stops
-FIRST_WINDOW = 4096  # characters an assigned literal is first read through (then 8x, up to MAX_BLOB)
+FIRST_WINDOW = 1024  # characters an assigned literal is first read through (then 8x, up to MAX_BLOB)
 MIN_ITEMS = 3  # items with a title and a link a list needs (2 when both also carry a date)
 
 JSON_TYPES = frozenset({"application/json", "text/json", "application/x-json"})
@@ -242,13 +242,16 @@ def _js_string(text: str) -> str:
     while (end := text.find("'", end)) != -1 and _escaped(text, end):
         end += 1
     if end == -1:
-        return text  # unterminated: the decoder reports it
+        return '"'  # unterminated here: the decoder reports an unterminated string, and the window grows
     body = _JS_ESCAPE.sub(lambda m: ("'" if m[1] == "'" else m[0]) if m[1] is not None else '\\"', text[1:end])
     return f'"{body}"'
 
 
 def _escaped(text: str, index: int) -> bool:
-    backslashes = len(text[:index]) - len(text[:index].rstrip("\\"))
+    """The character at ``index`` follows an odd number of backslashes."""
+    backslashes = 0
+    while index > backslashes and text[index - 1 - backslashes] == "\\":
+        backslashes += 1
     return backslashes % 2 == 1
 
 

@@ -282,3 +282,11 @@ def test_common_cms_shapes_rendered_titles_wrappers_and_unix_seconds() -> None:
     seconds = [{"data": {"title": f"Thread number {n} of the day", "permalink": f"/t/{n}", "created_utc": 1717000000}}
                for n in (1, 2, 3)]  # fmt: skip
     assert app_state.posts(page_of(shell(json.dumps(seconds))))[0].date == PageDate(5, 29, 2024, 16, 26)
+
+
+def test_a_single_quoted_state_string_full_of_escaped_quotes_is_read_in_one_pass() -> None:
+    posts = articles(3, summary="It's " * 50_000)
+    single = "'" + json.dumps({"posts": posts}).replace("'", "\\'") + "'"
+    page = page_of(f"<html><body><script>window.__STATE__ = JSON.parse({single});</script></body></html>")
+    found = app_state.posts(page)
+    assert len(found) == 3 and found[0].summary.startswith("It's It's")
