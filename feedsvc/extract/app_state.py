@@ -157,11 +157,12 @@ def posts(page: Page) -> list[Post]:
 def states(page: Page, budget: Budget) -> Iterator[Any]:
     """Every JSON value the page embeds for its scripts, parsed, in page order (within ``budget``)."""
     for script in page.scripts:
-        if script.type in JSON_TYPES:
+        kind = script.type.partition(";")[0].strip()  # application/json; charset=utf-8
+        if kind in JSON_TYPES:
             value = _loads(script.text, budget)
             if value is not None:
                 yield _unflatten(value, budget) if script.id in DEVALUE_IDS else value
-        elif script.type in SCRIPT_TYPES:
+        elif kind in SCRIPT_TYPES:
             yield from _assigned(script, budget)
 
 
