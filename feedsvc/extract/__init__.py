@@ -5,14 +5,18 @@ Every layout reads a ``Page`` (page.py: the snapshot's lines, or its parsed HTML
     byline, day_month     text layouts, read from the page rendered to lines (lines.py)
     selectors             CSS selectors from the source's config (selectors.py)
     json_ld               posts the page declares in JSON-LD (json_ld.py)
+    app_state             posts in the JSON state the page embeds for its scripts (app_state.py)
     h_entry               microformats2 h-entry (h_entry.py)
     html_blocks           the repeated post list, found by structure (html_blocks.py)
 
 ``layout="auto"`` uses the selectors when the source has them; otherwise it reads the page
 with the text layout whose post heads the page shows most often and, on an HTML page, with the
-first HTML detector (in the order above) that finds posts (the repeated blocks instead when they
-hold over three times as many posts: a listing whose JSON-LD declares only one article), and keeps
-the reading that gives more posts a link and a date (the text layout on a tie).
+structured data (JSON-LD, embedded state, h-entry: the most complete of them, the first in that
+order on a tie) before the markup's repeated blocks (these instead when they hold over three times
+as many posts: a listing whose JSON-LD declares only one article; or, against a list read from
+embedded state, when it holds under half of their links, a widget's list, not the page's, or when
+they are more complete), and keeps the reading that gives more posts a link and a date (the text
+layout on a tie).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from feedsvc.errors import ExtractError
-from feedsvc.extract import byline, day_month, h_entry, html_blocks, icon, json_ld, shell
+from feedsvc.extract import app_state, byline, day_month, h_entry, html_blocks, icon, json_ld, shell
 from feedsvc.extract import selectors as selector_layout
 from feedsvc.extract.lines import Line
 from feedsvc.extract.page import Page
@@ -34,6 +38,7 @@ Layout = Callable[[Page], list[Post]]
 TEXT_LAYOUTS: dict[str, Callable[[Sequence[Line]], list[Post]]] = {"byline": byline.posts, "day_month": day_month.posts}
 HTML_DETECTORS: dict[str, Layout] = {
     "json_ld": json_ld.posts,
+    "app_state": app_state.posts,
     "h_entry": h_entry.posts,
     "html_blocks": html_blocks.posts,
 }
@@ -114,19 +119,39 @@ def _auto(page: Page) -> tuple[str, list[Post]]:
 
 
 def _html_reading(page: Page) -> tuple[str, list[Post]] | None:
-    """The first structured detector (JSON-LD, h-entry) that finds posts, unless the repeated
-    blocks hold many more (a listing whose JSON-LD declares only its featured article)."""
+    """The most complete structured reading (JSON-LD, embedded state, h-entry; the first on a tie),
+    unless the repeated blocks hold many more (a listing whose JSON-LD declares only its featured article)."""
     structured = None
     for name, detector in HTML_DETECTORS.items():
-        if name != "html_blocks" and (found := detector(page)):
+        found = detector(page) if name != "html_blocks" else []
+        if found and (structured is None or _completeness(found) > _completeness(structured[1])):
             structured = (name, found)
-            break
-    if structured is not None and len(structured[1]) >= STRUCTURED_STANDS:
+    if structured is not None and len(structured[1]) >= STRUCTURED_STANDS and structured[0] != "app_state":
         return structured
     blocks_found = html_blocks.posts(page)
-    if blocks_found and (structured is None or len(blocks_found) > MANY_MORE * len(structured[1])):
+    if blocks_found and (
+        structured is None
+        or len(blocks_found) > MANY_MORE * len(structured[1])
+        or (
+            structured[0] == "app_state"
+            and (not _covers(structured[1], blocks_found) or _completeness(blocks_found) > _completeness(structured[1]))
+        )
+    ):
         return "html_blocks", blocks_found
     return structured
+
+
+def _covers(state: Sequence[Post], shown: Sequence[Post]) -> bool:
+    """The list read from embedded state is the one the markup shows: it holds at least half of the links
+    of the markup's posts (compared without query, fragment and final slash). A list elsewhere in the
+    state (a widget's "popular posts", a related-posts slider) does not replace the page's own listing."""
+    links = {_bare(post.link) for post in state if post.link}
+    shown_links = [_bare(post.link) for post in shown if post.link]
+    return 2 * sum(link in links for link in shown_links) >= len(shown_links)
+
+
+def _bare(link: str) -> str:
+    return link.partition("#")[0].partition("?")[0].rstrip("/").removeprefix("https:").removeprefix("http:")
 
 
 def explain(
@@ -152,8 +177,9 @@ def explain(
         if (reading := _html_reading(page)) is not None:
             readings.append(reading)
             lines.append(
-                f"html reading: {reading[0]} (JSON-LD, then h-entry, unless the repeated blocks hold over "
-                f"{MANY_MORE}x their posts)"
+                f"html reading: {reading[0]} (the most complete of JSON-LD, embedded state and h-entry, "
+                f"unless the repeated blocks hold over {MANY_MORE}x its posts, or embedded state under half "
+                "of their links)"
             )
     for name, found in readings:
         lines.append(

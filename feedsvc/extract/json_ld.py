@@ -1,8 +1,11 @@
 """The ``json_ld`` detector: posts the page declares in ``<script type="application/ld+json">``.
 
-Reads ``BlogPosting`` / ``Article`` / ``NewsArticle`` / ``SocialMediaPosting`` objects, a ``Blog``'s
-``blogPost`` list and ``ItemList`` elements (whose items may be just URLs: their titles are then
-the text of the page's links to them). ``@graph`` is followed; a broken block is skipped.
+Reads ``BlogPosting`` / ``Article`` / ``NewsArticle`` / ``SocialMediaPosting`` objects (and their
+subtypes), a ``Blog``'s ``blogPost`` list and ``ItemList`` elements: a ``ListItem`` whose ``item`` is
+an object, or a URL (titled by the ``ListItem``'s ``name``), or one with a ``url`` only (titled then by
+the text of the page's links to it). ``@graph``, ``mainEntity`` and ``hasPart`` are followed; types
+may be written ``schema:BlogPosting`` or as a URL; titles written as HTML are read as text; a broken
+block is skipped.
 """
 
 from __future__ import annotations
@@ -11,12 +14,18 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from feedsvc.extract import dates
+from feedsvc.extract import dates, titles
 from feedsvc.extract.lines import fold
 from feedsvc.extract.page import Page
 from feedsvc.model import Post
 
-ARTICLE_TYPES = frozenset({"BlogPosting", "Article", "NewsArticle", "SocialMediaPosting", "TechArticle", "Report"})
+ARTICLE_TYPES = frozenset(
+    {
+        "BlogPosting", "Article", "NewsArticle", "SocialMediaPosting", "TechArticle", "Report", "LiveBlogPosting",
+        "ScholarlyArticle", "DiscussionForumPosting", "AnalysisNewsArticle", "OpinionNewsArticle",
+        "ReportageNewsArticle", "BackgroundNewsArticle", "ReviewNewsArticle", "AskPublicNewsArticle", "PodcastEpisode",
+    }
+)  # fmt: skip
 
 
 def posts(page: Page) -> list[Post]:
@@ -45,8 +54,7 @@ def _articles(data: Any) -> Iterator[dict[str, Any]]:
         return
     if not isinstance(data, dict):
         return
-    types = data.get("@type")
-    types = set(types) if isinstance(types, list) else {types}
+    types = {_type_name(kind) for kind in _list(data.get("@type"))}
     if "@graph" in data:
         yield from _articles(data["@graph"])
     if types & ARTICLE_TYPES:
@@ -55,7 +63,7 @@ def _articles(data: Any) -> Iterator[dict[str, Any]]:
         for element in _list(data.get("itemListElement")):
             item = element.get("item", element) if isinstance(element, dict) else element
             if isinstance(item, str):
-                yield {"url": item}
+                yield {"url": item, "name": element.get("name") if isinstance(element, dict) else None}
             elif isinstance(item, dict):
                 yield {**({"url": element.get("url")} if isinstance(element, dict) else {}), **item}
     for key in ("blogPost", "blogPosts", "hasPart", "mainEntity"):
@@ -65,7 +73,7 @@ def _articles(data: Any) -> Iterator[dict[str, Any]]:
 
 def _post(thing: dict[str, Any], page: Page) -> Post | None:
     link = page.link(_string(thing.get("url") or thing.get("@id") or thing.get("mainEntityOfPage")))
-    title = fold(_string(thing.get("headline") or thing.get("name")) or "")
+    title = titles.plain(_string(thing.get("headline") or thing.get("name")) or "")
     if not title and link is not None:
         title = _anchor_texts(page).get(link, "")
     if not title:
@@ -74,7 +82,7 @@ def _post(thing: dict[str, Any], page: Page) -> Post | None:
     date = dates.parse(shown, page.now, page.zone, page.languages) if shown else None
     return Post(
         title=title,
-        summary=fold(_string(thing.get("description") or thing.get("abstract")) or ""),
+        summary=titles.plain(_string(thing.get("description") or thing.get("abstract")) or ""),
         date=date.date if date is not None else None,
         author=_author(thing.get("author")),
         link=link,
@@ -97,6 +105,11 @@ def _author(value: Any) -> str | None:
     names = [_string(item.get("name") if isinstance(item, dict) else item) for item in _list(value)]
     joined = ", ".join(fold(name) for name in names if name)
     return joined or None
+
+
+def _type_name(kind: Any) -> str:
+    """``schema:BlogPosting`` and ``https://schema.org/BlogPosting`` -> ``BlogPosting``."""
+    return kind.rpartition("/")[2].rpartition(":")[2] if isinstance(kind, str) else ""
 
 
 def _list(value: Any) -> list[Any]:

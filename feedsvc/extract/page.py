@@ -2,11 +2,13 @@
 
 Every layout takes a ``Page``: the text layouts read ``page.lines``; the HTML ones read
 ``page.tree`` (selectolax's Lexbor parser, scripts and styles removed), ``page.json_ld``
-(the page's ``application/ld+json`` blocks, kept before the scripts go) and ``page.base``.
+(the page's ``application/ld+json`` blocks, kept before the scripts go), ``page.scripts`` (the
+other inline scripts, kept the same way, for the state they embed) and ``page.base``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from zoneinfo import ZoneInfo
@@ -20,6 +22,15 @@ from feedsvc.model import Snapshot
 from feedsvc.urls import absolute
 
 _FEED_TYPES = ("application/atom+xml", "application/rss+xml", "application/feed+json")
+
+
+@dataclass(frozen=True, slots=True)
+class Script:
+    """An inline ``<script>`` as the page wrote it: its ``type`` (lower case, "" when absent), ``id`` and text."""
+
+    type: str
+    id: str
+    text: str
 
 
 class Page:
@@ -45,12 +56,17 @@ class Page:
         return page_lines(self.snapshot)
 
     @cached_property
-    def _parsed(self) -> tuple[LexborHTMLParser, list[str], int]:
+    def _parsed(self) -> tuple[LexborHTMLParser, list[str], list[Script], int]:
         tree = LexborHTMLParser(self.snapshot.text.removeprefix("\ufeff"))
         json_ld = [node.text(deep=True) for node in tree.css('script[type="application/ld+json"]')]
-        scripts = len(tree.css("script")) - len(json_ld)
+        script_count = len(tree.css("script")) - len(json_ld)
+        scripts = [
+            Script((node.attributes.get("type") or "").strip().lower(), node.attributes.get("id") or "", text)
+            for node in tree.css("script:not([src])")
+            if node.attributes.get("type") != "application/ld+json" and (text := node.text(deep=True)).strip()
+        ]
         tree.strip_tags(sorted(INVISIBLE_TAGS))
-        return tree, json_ld, scripts
+        return tree, json_ld, scripts, script_count
 
     @property
     def tree(self) -> LexborHTMLParser:
@@ -61,9 +77,14 @@ class Page:
         return self._parsed[1]
 
     @property
-    def scripts(self) -> int:
+    def scripts(self) -> list[Script]:
+        """The inline scripts other than JSON-LD, in page order (empty on a text page)."""
+        return self._parsed[2] if self.is_html else []
+
+    @property
+    def script_count(self) -> int:
         """How many scripts the page runs (``<script>`` elements but JSON-LD data), counted before they go."""
-        return self._parsed[2]
+        return self._parsed[3]
 
     @cached_property
     def body(self) -> LexborNode | None:

@@ -23,7 +23,7 @@ RENDERED_HINT = (
 def is_app_shell(page: Page) -> bool:
     """True for an HTML page with next to no visible text, a mount point for an app, and scripts."""
     body = page.body
-    if body is None or page.scripts == 0 or page.text_size > SHELL_TEXT:
+    if body is None or page.script_count == 0 or page.text_size > SHELL_TEXT:
         return False
     if body.css_first(_MOUNT) is not None:
         return True

@@ -3,15 +3,19 @@
 ``<a><span class="label">Live</span> Storm hits the coast</a>`` -> ``Storm hits the coast``: a
 short leading element marked as a label or badge (by its class, or by brackets around it)
 is not part of the title when real words follow it.
+
+``plain(text)`` reads a title or summary that structured data (JSON-LD, embedded state) gives as
+HTML: ``"Ten <em>tips</em> &amp; tricks"`` -> ``Ten tips & tricks``.
 """
 
 from __future__ import annotations
 
+import html
 import re
 
-from selectolax.lexbor import LexborNode
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from feedsvc.extract.lines import fold
+from feedsvc.extract.lines import INVISIBLE_TAGS, fold
 
 MAX_LABEL = 12  # characters: a label is a word or two
 _LABEL_CLASS = re.compile(
@@ -22,7 +26,21 @@ _LABEL_CLASS = re.compile(
 _TITLE_CLASS = re.compile(r"(?<![a-z])(?:title|name|headline|heading|subject)(?![a-z])", re.IGNORECASE)
 _LETTER = re.compile(r"[^\W\d_]")
 _HEADLINE_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_MARKUP = re.compile(r"<[A-Za-z/!]")  # "a < b" is text, "<em>" a tag
+_BLOCK_TAG = re.compile(r"</?(?:p|div|br|li|ul|ol|h[1-6]|blockquote|tr|td|th|section|figure|figcaption)\b[^<>]*>", re.I)
 _BRACKETED = re.compile("^[\\[\u3010\u3014(\uff08\u300c\u300e].{1,12}[\\]\u3011\u3015)\uff09\u300d\u300f]$")
+
+
+def plain(text: str) -> str:
+    """``text``, which may be HTML, as folded plain text: tags dropped (block tags leave a space), entities
+    read, the content of scripts and styles dropped."""
+    if _MARKUP.search(text):
+        tree = LexborHTMLParser(_BLOCK_TAG.sub(" ", text))
+        tree.strip_tags(sorted(INVISIBLE_TAGS))
+        text = tree.body.text(deep=True, separator="") if tree.body is not None else ""
+    elif "&" in text:
+        text = html.unescape(text)
+    return fold(text)
 
 
 def clean(node: LexborNode) -> str:

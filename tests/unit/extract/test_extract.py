@@ -221,7 +221,7 @@ def test_sniff_prefers_the_layout_with_more_marks_and_byline_on_a_tie() -> None:
 
 
 def test_registry_names_the_layouts() -> None:
-    assert set(LAYOUTS) == {"byline", "day_month", "selectors", "json_ld", "h_entry", "html_blocks"}
+    assert set(LAYOUTS) == {"byline", "day_month", "selectors", "json_ld", "app_state", "h_entry", "html_blocks"}
 
 
 def test_unknown_layout_is_an_extract_error_naming_it() -> None:
