@@ -36,6 +36,7 @@ MAX_DURATION = timedelta(days=3650)  # any duration setting
 MAX_TIMEOUT = 600.0  # seconds: sources.timeout
 MAX_BYTES = 1_000_000_000  # sources.max_bytes
 MAX_KEEP = 1_000_000  # sources.keep
+MAX_FULL_TEXT_PER_REFRESH = 1000  # sources.full_text_per_refresh
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,8 @@ class Source:
     user_added: bool = False  # kept in the database (browser, API, import): its URL's host gets no exemption
     include: tuple[str, ...] = ()  # filters.py: show only entries one of these matches
     exclude: tuple[str, ...] = ()  # filters.py: never show entries one of these matches
+    full_text: bool = False  # fetch each new entry's own page (same site) and serve its main text as content
+    full_text_per_refresh: int = 10  # at most this many article pages fetched by one refresh
 
     @property
     def public_url(self) -> str | None:
@@ -300,7 +303,7 @@ def _source(
         item,
         f"{key}.",
         {"name", "title", "url", "layout", "interval", "timezone", "language", "max_bytes", "timeout", "keep"}
-        | {"selectors", "secret", "include", "exclude"},
+        | {"selectors", "secret", "include", "exclude", "full_text", "full_text_per_refresh"},
     )
     url = _get(item, f"{key}.url", str, None)
     if url is None:
@@ -341,6 +344,14 @@ def _source(
         if not 0 < value <= highest:  # also refuses nan (every comparison with nan is false)
             raise ConfigError(f"{key}.{what}: expected more than 0 and at most {highest:g}, got {value!r}")
     include, exclude = (_filters(item, f"{key}.{which}", which) for which in ("include", "exclude"))
+    full_text = _flag(item, f"{key}.full_text")
+    if full_text and not url.startswith(("http://", "https://")):
+        raise ConfigError(f"{key}.full_text: needs an http(s) url (articles are fetched from the source's site)")
+    per_refresh = _get(item, f"{key}.full_text_per_refresh", int, 10)
+    if not 0 <= per_refresh <= MAX_FULL_TEXT_PER_REFRESH:
+        raise ConfigError(
+            f"{key}.full_text_per_refresh: expected 0..{MAX_FULL_TEXT_PER_REFRESH}, got {per_refresh!r}"
+        )
     return Source(
         name=name,
         title=_get(item, f"{key}.title", str, name),
@@ -357,6 +368,8 @@ def _source(
         secret=_flag(item, f"{key}.secret"),
         include=include,
         exclude=exclude,
+        full_text=full_text,
+        full_text_per_refresh=per_refresh,
         **limits,
     )
 
