@@ -33,7 +33,8 @@ from feedsvc.store.store import CONTENT_WINDOW
 
 log = logging.getLogger("feedsvc.refresh.full_text")
 
-BUDGET_TIMEOUTS = 3  # one refresh starts no article after this many of the source's timeouts; the rest wait
+BUDGET_TIMEOUTS = 3  # one refresh starts no article after this many of the source's timeouts (the rest wait
+MIN_BUDGET = 30.0  # for the next refreshes), nor after fewer seconds than this
 OFF_SITE = "the link is on another site than the source's"
 
 
@@ -43,7 +44,7 @@ def fill(
     """Fetch and store the full text of up to ``source.full_text_per_refresh`` entries; never raises."""
     if source.is_local or source.full_text_per_refresh <= 0:
         return FullTextReport()
-    deadline = time.monotonic() + BUDGET_TIMEOUTS * source.timeout
+    deadline = time.monotonic() + max(MIN_BUDGET, BUDGET_TIMEOUTS * source.timeout)
     try:
         candidates = store.wanting_content(source.name, CONTENT_WINDOW)
     except StoreError as exc:
