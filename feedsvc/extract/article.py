@@ -13,19 +13,32 @@ they clean HTML summaries, when they render it. It is cut at ``MAX_CHARS``.
 
 from __future__ import annotations
 
+import re
+
 import trafilatura
 from lxml import etree
 from lxml import html as lxml_html
 
 from feedsvc.errors import NoMainText
 
+# lxml refuses a str that declares its encoding (XHTML pages do): the text is decoded already
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 MAX_CHARS = 200_000  # longest main text kept (about 30,000 words); what a reader can take in one entry
 
 
 def main_text(page_html: str, url: str) -> str:
-    """The main text of the article page ``page_html`` (fetched from ``url``) as an HTML fragment."""
+    """The main text of the article page ``page_html`` (fetched from ``url``) as an HTML fragment.
+
+    Links are made absolute here, against ``url`` and the page's ``<base href>``: trafilatura itself
+    resolves a relative link against the site's root, which is wrong for ``../notes.html``.
+    """
+    try:
+        page = lxml_html.document_fromstring(_XML_DECLARATION.sub("", page_html, count=1))
+    except (etree.ParserError, ValueError):
+        raise NoMainText(f"{url}: no main text found on the page (not readable as HTML)") from None
+    page.make_links_absolute(url, resolve_base_href=True, handle_failures="discard")
     extracted = trafilatura.extract(
-        page_html,
+        page,
         url=url,
         output_format="html",
         include_links=True,
