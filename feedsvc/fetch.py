@@ -13,6 +13,7 @@ import re
 import socket
 import stat
 import time
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -82,12 +83,14 @@ def get(
 
 def article(source: Source, url: str, now: datetime) -> Snapshot:
     """One of the source's article pages (``full_text``), fetched as the source's own page is: the
-    same address checks (its own host exempt for a config file source), timeouts, retries, size
-    limit, decoding and bounds. Unconditional (an article whose text was taken is never fetched
-    again); a page that is not HTML is a ``FetchError``. The host gap is the caller's.
+    same address checks (its own host exempt for a config file source), timeouts, retries,
+    decoding and bounds; at most ``max_bytes`` and ``bounds.MAX_ARTICLE_BYTES``. Unconditional (an
+    article whose text was taken is never fetched again); a page that is not HTML is a
+    ``FetchError``. The host gap is the caller's.
     """
+    limited = replace(source, max_bytes=min(source.max_bytes, bounds.MAX_ARTICLE_BYTES))
     try:
-        snapshot = _download(source, Validators(), now, _policy(source), url)
+        snapshot = _download(limited, Validators(), now, _policy(source), url)
     except FetchError as exc:
         if exc.args and isinstance(exc.args[0], str):
             exc.args = (_scrubbed(exc.args[0], source), *exc.args[1:])
