@@ -5,8 +5,9 @@
 The listing answers with an ETag and 304 to a matching If-None-Match. Each post's page is what its
 ``kind`` says: ``ok`` (an article among navigation, sidebar and footer), ``hostile`` (script,
 event handlers, ``javascript:`` links), ``slow`` (answers only once the test ends: beyond any
-timeout), ``missing`` (404), ``huge`` (more bytes than any source here accepts) or ``off-site``
-(a link to another host, which must never be fetched).
+timeout), ``missing`` (404), ``huge`` (more bytes than any source here accepts), ``off-site``
+(a link to another host, which must never be fetched) or ``redirect`` (302 to another local port,
+an address outbound requests may not reach).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ HUGE_BYTES = 3_000_000
 @dataclass(frozen=True)
 class Post:
     slug: str
-    kind: str = "ok"  # ok, hostile, slow, missing, huge, off-site
+    kind: str = "ok"  # ok, hostile, slow, missing, huge, off-site, redirect
     day: int = 1
 
     @property
@@ -116,6 +117,8 @@ def local_blog(posts: list[Post]) -> Iterator[Blog]:
                 self._record(200)
                 blog.release.wait(60)  # answers after the client gave up: the test's end releases it
                 self._send(200, article(post), {}, record=False)
+            elif post.kind == "redirect":
+                self._answer(302, b"", {"Location": "http://127.0.0.1:9/internal/secret"})
             elif post.kind == "huge":
                 self._answer(200, b"<html><body>" + b"<p>word word word</p>" * (HUGE_BYTES // 21) + b"</body></html>")
             else:

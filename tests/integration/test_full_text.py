@@ -193,3 +193,13 @@ def test_atom_content_is_html_escaped_once(store: Store) -> None:
     (content,) = etree.fromstring(atom).findall("atom:entry/atom:content", ATOM_NS)
     assert content.get("type") == "html"
     assert content.text.lstrip().startswith("<h1>") or content.text.lstrip().startswith("<p>")
+
+
+def test_an_article_redirecting_to_an_internal_address_is_refused_and_reported(store: Store) -> None:
+    with local_blog([Post("sneaky", kind="redirect")]) as blog:
+        result = refresh.run(store, blog_source(blog.url), T0)
+    assert result.ok and result.full_text is not None and result.full_text.failed == 1
+    (failure,) = store.full_text_state("blog").last_failures
+    assert "refused to connect to 127.0.0.1 (a loopback address)" in failure.reason
+    assert "internal/secret" in failure.reason
+    assert [entry.content for entry in store.entries("blog", with_content=True)] == [None]
