@@ -19,6 +19,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    case,
     create_engine,
     delete,
     event,
@@ -266,9 +267,14 @@ class Store:
         return [Article(row.identity, row.link, row.content_attempts) for row in rows]
 
     def set_content(self, source: str, identity: str, content: str, now: datetime) -> bool:
-        """Store an entry's full text; its feeds render anew (the version moves). False when the entry is gone."""
+        """Store an entry's full text; its feeds render anew (the version moves). False when the entry is gone.
+
+        The entry's ``updated`` moves to ``now`` (never back): a reader that already holds the entry
+        with its teaser alone takes the text as a change.
+        """
         with self._write("set content", source) as conn:
-            values = {"content": content, "content_state": "ok", "content_tried_at": now}
+            updated = case((entries.c.updated < now, now), else_=entries.c.updated)
+            values = {"content": content, "content_state": "ok", "content_tried_at": now, "updated": updated}
             changed = conn.execute(_content_update(source, identity, values)).rowcount == 1
             if changed:
                 conn.execute(_BUMP_VERSION, {"b_name": source})

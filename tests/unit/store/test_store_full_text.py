@@ -64,9 +64,12 @@ def test_stored_content_is_served_bumps_the_version_and_is_not_wanted_again(stor
     assert store.version(SOURCE) == version + 1 and store.changes == changes + 1
     newest = store.entries(SOURCE, with_content=True)
     assert [(e.identity, e.content) for e in newest] == [("post-2", "<p>The whole post</p>"), ("post-1", None)]
+    assert newest[0].updated == T0 + timedelta(days=2)  # never moved back
+    store.set_content(SOURCE, "post-1", "<p>Post one</p>", T0 + timedelta(days=5))
+    assert store.entries(SOURCE)[1].updated == T0 + timedelta(days=5)  # readers see the text as a change
     assert [e.content for e in store.entries(SOURCE)] == [None, None]  # the differ's reads never carry it
-    assert store.contents(SOURCE, ["post-1", "post-2"]) == {"post-2": "<p>The whole post</p>"}
-    assert [a.identity for a in store.wanting_content(SOURCE, 10)] == ["post-1"]
+    assert store.contents(SOURCE, ["post-2", "post-9"]) == {"post-2": "<p>The whole post</p>"}
+    assert store.wanting_content(SOURCE, 10) == []
     assert not store.set_content(SOURCE, "no-such-post", "<p>x</p>", T0)
 
 
