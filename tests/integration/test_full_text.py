@@ -3,6 +3,7 @@ the teaser and are reported, the per-refresh limit across refreshes (a 304 listi
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -203,3 +204,23 @@ def test_an_article_redirecting_to_an_internal_address_is_refused_and_reported(s
     assert "refused to connect to 127.0.0.1 (a loopback address)" in failure.reason
     assert "internal/secret" in failure.reason
     assert [entry.content for entry in store.entries("blog", with_content=True)] == [None]
+
+
+def test_turning_full_text_off_takes_the_text_out_of_every_feed_and_on_brings_it_back(store: Store) -> None:
+    with local_blog([Post("alpha", day=2), Post("beta", day=1)]) as blog:
+        source = blog_source(blog.url)
+        refresh.run(store, source, T0)
+        fetched = len(blog.article_requests())
+        off = dataclasses.replace(source, full_text=False)
+        settings = Settings(base_url=BASE, sources=(off,))
+        combined = render.render(settings, store, "all", Format.ATOM).body
+        alone, _, document = feeds(store, off)
+        back, _, _ = feeds(store, source)
+        assert len(blog.article_requests()) == fetched == 2  # nothing fetched again
+    assert_valid_atom(combined)
+    for body in (alone, combined):
+        assert not [entry for entry in parse_feed(body).entries if entry.get("content")]
+    assert all("content_text" in item for item in document["items"])  # the teaser, as before
+    assert len([entry for entry in parse_feed(back).entries if entry.get("content")]) == 2
+    combined_on = render.render(Settings(base_url=BASE, sources=(source,)), store, "all", Format.ATOM).body
+    assert len([entry for entry in parse_feed(combined_on).entries if entry.get("content")]) == 2
