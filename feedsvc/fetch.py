@@ -13,6 +13,8 @@ import re
 import socket
 import stat
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -73,12 +75,8 @@ def get(
     """
     if source.is_local:
         return _read_file(source, now)
-    try:
+    with _published_errors(source):
         return _download(source, validators, now, policy or _policy(source), source.url)
-    except FetchError as exc:  # the status is public: no password, and no URL at all for a secret source
-        if exc.args and isinstance(exc.args[0], str):
-            exc.args = (_scrubbed(exc.args[0], source), *exc.args[1:])
-        raise
 
 
 def article(source: Source, url: str, now: datetime) -> Snapshot:
@@ -89,12 +87,8 @@ def article(source: Source, url: str, now: datetime) -> Snapshot:
     ``FetchError``. The host gap is the caller's.
     """
     limited = replace(source, max_bytes=min(source.max_bytes, bounds.MAX_ARTICLE_BYTES))
-    try:
+    with _published_errors(source):
         snapshot = _download(limited, Validators(), now, _policy(source), url)
-    except FetchError as exc:
-        if exc.args and isinstance(exc.args[0], str):
-            exc.args = (_scrubbed(exc.args[0], source), *exc.args[1:])
-        raise
     if snapshot is None:
         raise FetchError(f"{url}: HTTP 304 Not Modified to a request that was not conditional")
     if snapshot.media_type != "text/html":
@@ -108,6 +102,17 @@ def _policy(source: Source) -> outbound.Policy:
     if source.user_added:
         return outbound.Policy(allow_private=source.allow_private_addresses)
     return outbound.for_source(source.url, source.allow_private_addresses)
+
+
+@contextmanager
+def _published_errors(source: Source) -> Iterator[None]:
+    """FetchErrors as the status may publish them: no password, and no URL at all for a secret source."""
+    try:
+        yield
+    except FetchError as exc:
+        if exc.args and isinstance(exc.args[0], str):
+            exc.args = (_scrubbed(exc.args[0], source), *exc.args[1:])
+        raise
 
 
 def _scrubbed(message: str, source: Source) -> str:

@@ -50,7 +50,8 @@ def fill(
     except StoreError as exc:
         log.warning("full text source=%s: cannot read the entries that want it: %s", source.name, exc)
         return FullTextReport()
-    ok, errors, fetched = 0, [], 0
+    ok = fetched = 0
+    errors: list[str] = []
     for index, wanted in enumerate(candidates):
         try:
             if not same_site(wanted.link, source.url):
