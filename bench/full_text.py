@@ -8,8 +8,8 @@
    runs; memory as the peak of Python's allocations (tracemalloc, one extra run) and as the growth of
    the peak resident set (``VmHWM``) of a fresh process that extracts the page once after a warm-up
    (it also counts what libxml2 allocates, which tracemalloc does not see; Linux only).
-2. One whole refresh step on a local site: ``full_text.fill`` fetching ten ~100 KB articles over HTTP
-   (127.0.0.1), extracting and storing each in SQLite: wall time per article.
+2. One whole refresh step on a local site: ``full_text.fill`` fetching ten 41 KB articles (the typical
+   post above) over HTTP (127.0.0.1), extracting and storing each in SQLite: wall time per article.
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ def _status_kb(field: str) -> int:
 
 
 def fill_on_a_local_site(articles: int = 10) -> tuple[float, int]:
-    """Seconds ``full_text.fill`` takes for ``articles`` ~100 KB articles on 127.0.0.1, and how many it filled."""
+    """Seconds ``full_text.fill`` takes for ``articles`` typical (41 KB) articles on 127.0.0.1; how many it filled."""
     page = synthetic_article(2000, 20).encode()
 
     class Handler(BaseHTTPRequestHandler):
@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         _print(biggest)
     seconds, filled = fill_on_a_local_site()
-    print(f"\nfull_text.fill, 10 articles of ~100 KB on 127.0.0.1 (fetch + extract + store, no host gap): "
+    print(f"\nfull_text.fill, 10 articles of 41 KB on 127.0.0.1 (fetch + extract + store, no host gap): "
           f"{seconds:.2f} s, {seconds / max(filled, 1) * 1000:.0f} ms per article ({filled} filled)")
     return 0
 

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from feedsvc import bounds, differ, extract, fetch
 from feedsvc.config import Source
 from feedsvc.errors import FeedsvcError, LayoutChanged, StoreError
-from feedsvc.model import Diff, Outcome, RefreshResult, SourceStatus, Validators
+from feedsvc.model import Diff, FullTextReport, Outcome, RefreshResult, SourceStatus, Validators
 from feedsvc.refresh import backoff, full_text, guard, leases
 from feedsvc.refresh.politeness import HostGate
 from feedsvc.store import Store
@@ -105,7 +105,7 @@ def run(store: Store, source: Source, now: datetime | Clock, policy: Policy = MA
                 policy.gate.wait(source.url)  # under the lease: the attempt is dated after the wait
             result = _refresh(store, source, max(started_at, clock()))
             if source.full_text and result.outcome in (Outcome.OK, Outcome.NOT_MODIFIED):
-                result = replace(result, full_text=full_text.fill(store, source, clock, policy.gate))
+                result = replace(result, full_text=_full_text(store, source, clock, policy.gate))
             if policy.notify is not None and result.feed_changed:
                 _notify(policy.notify, source, result)
     finally:
@@ -181,6 +181,14 @@ def _refresh(store: Store, source: Source, now: datetime) -> RefreshResult:
     except Exception as exc:  # a bug must not stop the scheduler: record it and go on
         log.exception("refresh of %s failed unexpectedly", source.name)
         return _failed(store, source, now, f"internal error: {type(exc).__name__}: {exc}", "internal", None, None)
+
+
+def _full_text(store: Store, source: Source, clock: Clock, gate: HostGate | None) -> FullTextReport:
+    try:
+        return full_text.fill(store, source, clock, gate)
+    except Exception:  # a bug in the extra step must not undo the refresh that was stored
+        log.exception("the full-text step of %s failed unexpectedly", source.name)
+        return FullTextReport()
 
 
 def _notify(notify: Notify, source: Source, result: RefreshResult) -> None:
