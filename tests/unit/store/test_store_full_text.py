@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from feedsvc.model import Diff, Entry, SourceStatus
 from feedsvc.store import Store
@@ -115,30 +114,37 @@ def test_a_changed_entry_keeps_its_content_and_a_pruned_one_takes_it_away(store:
     assert store.full_text_state(SOURCE).ok == 0
 
 
-def test_a_database_from_before_full_text_gets_the_columns_and_keeps_its_entries(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
-    engine = make_engine(f"sqlite:///{path}")
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_database_from_before_full_text_gets_the_columns_and_keeps_its_entries(
+    request: pytest.FixtureRequest, tmp_path: Path, backend: str
+) -> None:
+    url = database_url(request, backend, tmp_path / "old.db")
+    engine = make_engine(url)
     try:
         migrate(engine, MIGRATIONS[:-1])
+        with engine.begin() as conn:  # exactly the schema before the full-text migration
+            for column in FULL_TEXT_COLUMNS:
+                conn.exec_driver_sql(f"ALTER TABLE entries DROP COLUMN {column}")
+            conn.execute(text("INSERT INTO sources (name, consecutive_failures, version) VALUES ('blog', 0, 1)"))
+            conn.execute(
+                text(
+                    "INSERT INTO entries (source, identity, title, summary, link, title_derived, first_seen, updated,"
+                    " sort_at) VALUES ('blog', 'old', 'Old post', 'Teaser', 'https://blog.example/old', :no, :at, :at,"
+                    " :at)"
+                ),
+                {"no": False, "at": T0},
+            )
     finally:
         engine.dispose()
-    with sqlite3.connect(path) as raw:  # exactly the schema before the full-text migration
-        for column in FULL_TEXT_COLUMNS:
-            raw.execute(f"ALTER TABLE entries DROP COLUMN {column}")
-        raw.execute("INSERT INTO sources (name, consecutive_failures, version) VALUES ('blog', 0, 1)")
-        raw.execute(
-            "INSERT INTO entries (source, identity, title, summary, link, title_derived, first_seen, updated, sort_at)"
-            " VALUES ('blog', 'old', 'Old post', 'Teaser', 'https://blog.example/old', 0, ?, ?, ?)",
-            (T0.isoformat(" "),) * 3,
-        )
-    with Store(f"sqlite:///{path}") as store:
+    with Store(url) as store:
         (old,) = store.entries(SOURCE, with_content=True)
         assert (old.identity, old.title, old.content) == ("old", "Old post", None)
-        assert [a.identity for a in store.wanting_content(SOURCE, 10)] == ["old"]
-        assert store.set_content(SOURCE, "old", "<p>Full</p>", T0)
-        engine = make_engine(f"sqlite:///{path}")
-        try:
-            assert set(FULL_TEXT_COLUMNS) <= {c["name"] for c in inspect(engine).get_columns("entries")}
-            assert migrate(engine) == len(MIGRATIONS)  # idempotent
-        finally:
-            engine.dispose()
+        assert [(a.identity, a.attempts) for a in store.wanting_content(SOURCE, 10)] == [("old", 0)]
+        assert store.set_content(SOURCE, "old", "<p>Full</p>", T0 + timedelta(days=1))
+        assert store.full_text_state(SOURCE).ok == 1
+    engine = make_engine(url)
+    try:
+        assert set(FULL_TEXT_COLUMNS) <= {c["name"] for c in inspect(engine).get_columns("entries")}
+        assert migrate(engine) == len(MIGRATIONS)  # idempotent
+    finally:
+        engine.dispose()
