@@ -39,6 +39,7 @@ item = "article.post"
                 time.sleep(0.1)
             answer = service.refresh("blog")  # nothing new to fetch: the listing is unchanged (304)
             log = service.log()
+            metrics = http("GET", f"{service.base_url}/metrics").body.decode()
     assert_valid_atom(body)
     by_title = {entry.title: entry for entry in parsed.entries}
     assert "The whole story of first" in by_title["Post first"].content[0].value
@@ -49,3 +50,5 @@ item = "article.post"
     assert answer.status == 200 and answer.json()["not_modified"] is True
     assert answer.json()["full_text"]["ok"] == 0
     assert "full_text_ok=2 full_text_failed=1" in log
+    assert 'feedsvc_full_text_articles_total{outcome="ok",source="blog"} 2.0' in metrics
+    assert 'feedsvc_full_text_articles_total{outcome="failed",source="blog"} 2.0' in metrics  # tried again on 304
