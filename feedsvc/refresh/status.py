@@ -75,7 +75,7 @@ def full_text_status(state: FullTextState) -> dict[str, Any]:
 
 
 def full_text_summary(state: FullTextState) -> str:
-    """``full text: 8 ok, 2 failed: <link>: HTTP 404 Not Found`` (the latest failure named)."""
+    """``full text: 8 ok, 2 failed; latest failure: <link>: HTTP 404 Not Found`` (the latest failure named)."""
     words = f"full text: {state.ok} ok, {state.failed} failed"
     if state.skipped:
         words += f", {state.skipped} skipped (on another site)"

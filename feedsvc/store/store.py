@@ -764,6 +764,8 @@ def _content_update(source: str, identity: str, values: dict[str, Any]) -> Any:
         .where(entries.c.source == source, entries.c.identity == identity)
         .values(**values, content_attempts=entries.c.content_attempts + 1)
     )
+
+
 _BEYOND_KEEP = (
     _newest_first(select(entries.c.identity).where(entries.c.source == bindparam("source")))
     .limit(bindparam("most"))
