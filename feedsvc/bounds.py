@@ -21,6 +21,9 @@ from typing import TypeVar
 MAX_DEPTH = 200  # nesting levels the HTML parsers are given (lxml stops at 255); real pages stay below 100
 MAX_POSTS = 2000  # posts read from one page; the rest are ignored with a warning in the status
 MAX_TAGS = 250_000  # tags of one page given to the parsers (a long real listing has a few tens of thousands)
+# largest article page fetched for its full text, whatever the source's max_bytes: extracting a 0.9 MB page
+# took up to 2 s and 61 MB of memory (bench/full_text.md); a long real article is 50-500 KB
+MAX_ARTICLE_BYTES = 2_000_000
 
 _T = TypeVar("_T")
 # A comment, a raw-text element with its content, a doctype/processing instruction, or a tag.

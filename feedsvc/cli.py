@@ -272,10 +272,12 @@ def _refresh(settings: config.Settings, args: argparse.Namespace) -> int:
             if progress:
                 print(f"[{number}/{len(chosen)}] {source.name} …", file=sys.stderr, flush=True)
             result = service.runner.refresh_now(source)
+            full_text = "" if result.full_text is None else f"; {result.full_text}"
             if result.ok and result.not_modified:
-                print(f"{source.name}: not modified since the last fetch")
+                print(f"{source.name}: not modified since the last fetch{full_text}")
             elif result.ok:
-                print(f"{source.name}: {result.new} new, {result.changed} updated, {result.seen} on the page")
+                counts = f"{result.new} new, {result.changed} updated, {result.seen} on the page"
+                print(f"{source.name}: {counts}{full_text}")
             else:
                 failed += 1
                 print(f"{source.name}: failed: {result.error}")

@@ -38,6 +38,7 @@ MAX_BYTES = 1_000_000_000  # sources.max_bytes
 MAX_KEEP = 1_000_000  # sources.keep
 FETCHES = ("http", "browser")  # sources.fetch: a plain request, or headless Chromium (browser.py)
 MAX_BROWSER_PAGES = 16  # service.browser_pages
+MAX_FULL_TEXT_PER_REFRESH = 1000  # sources.full_text_per_refresh
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,8 @@ class Source:
     exclude: tuple[str, ...] = ()  # filters.py: never show entries one of these matches
     fetch: str = "http"  # or "browser": rendered in headless Chromium, for a list a script builds
     wait_for: str | None = None  # fetch = "browser": the CSS selector to wait for, instead of the network idle
+    full_text: bool = False  # fetch each new entry's own page (same site) and serve its main text as content
+    full_text_per_refresh: int = 10  # at most this many article pages fetched by one refresh
 
     @property
     def public_url(self) -> str | None:
@@ -308,7 +311,7 @@ def _source(
         item,
         f"{key}.",
         {"name", "title", "url", "layout", "interval", "timezone", "language", "max_bytes", "timeout", "keep"}
-        | {"selectors", "secret", "include", "exclude", "fetch", "wait_for"},
+        | {"selectors", "secret", "include", "exclude", "fetch", "wait_for", "full_text", "full_text_per_refresh"},
     )
     url = _get(item, f"{key}.url", str, None)
     if url is None:
@@ -350,6 +353,14 @@ def _source(
             raise ConfigError(f"{key}.{what}: expected more than 0 and at most {highest:g}, got {value!r}")
     include, exclude = (_filters(item, f"{key}.{which}", which) for which in ("include", "exclude"))
     fetch, wait_for = parse_fetch(item, key, url)
+    full_text = _flag(item, f"{key}.full_text")
+    if full_text and not url.startswith(("http://", "https://")):
+        raise ConfigError(f"{key}.full_text: needs an http(s) url (articles are fetched from the source's site)")
+    per_refresh = _get(item, f"{key}.full_text_per_refresh", int, 10)
+    if not 0 <= per_refresh <= MAX_FULL_TEXT_PER_REFRESH:
+        raise ConfigError(
+            f"{key}.full_text_per_refresh: expected 0..{MAX_FULL_TEXT_PER_REFRESH}, got {per_refresh!r}"
+        )
     return Source(
         name=name,
         title=_get(item, f"{key}.title", str, name),
@@ -368,6 +379,8 @@ def _source(
         exclude=exclude,
         fetch=fetch,
         wait_for=wait_for,
+        full_text=full_text,
+        full_text_per_refresh=per_refresh,
         **limits,
     )
 

@@ -12,7 +12,8 @@
      │    ├── AddressRefused  an address feedsvc may not connect to (outbound.py)
      │    └── DecodeError     bytes that are not text in any honest encoding
      ├── ExtractError         the page has no posts in the expected layout
-     │    └── LayoutChanged   far fewer posts than usual (error/block page, redesign)
+     │    ├── LayoutChanged   far fewer posts than usual (error/block page, redesign)
+     │    └── NoMainText      an article page with no main text to take (full_text)
      ├── StoreError           the database refused or is unreachable
      └── PublishError         a static feed file could not be written to publish_dir
 
@@ -84,6 +85,12 @@ class LayoutChanged(ExtractError):
     """The page shows far fewer posts than usual: an error, block or login page, or a redesign."""
 
     kind = "layout-change"
+
+
+class NoMainText(ExtractError):
+    """An article page shows no main text (an empty page, a gallery, a login wall): ``full_text`` keeps the teaser."""
+
+    kind = "no-main-text"
 
 
 class StoreError(FeedsvcError):

@@ -18,6 +18,8 @@ import re
 import socket
 import stat
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -78,15 +80,43 @@ def get(
     """
     if source.is_local:
         return _read_file(source, now)
-    if policy is None and source.user_added:  # typed by a user: its own host is not exempt
-        policy = outbound.Policy(allow_private=source.allow_private_addresses)
-    if policy is None:
-        policy = outbound.for_source(source.url, source.allow_private_addresses)
-    try:
+    with _published_errors(source):
         if source.fetch == "browser":
-            return _render(source, now, policy)
-        return _download(source, validators, now, policy)
-    except FetchError as exc:  # the status is public: no password, and no URL at all for a secret source
+            return _render(source, now, policy or _policy(source))
+        return _download(source, validators, now, policy or _policy(source), source.url)
+
+
+def article(source: Source, url: str, now: datetime) -> Snapshot:
+    """One of the source's article pages (``full_text``), fetched as the source's own page is: the
+    same address checks (its own host exempt for a config file source), timeouts, retries,
+    decoding and bounds; at most ``max_bytes`` and ``bounds.MAX_ARTICLE_BYTES``. Unconditional (an
+    article whose text was taken is never fetched again); a page that is not HTML is a
+    ``FetchError``. The host gap is the caller's.
+    """
+    limited = replace(source, max_bytes=min(source.max_bytes, bounds.MAX_ARTICLE_BYTES))
+    with _published_errors(source):
+        snapshot = _download(limited, Validators(), now, _policy(source), url)
+    if snapshot is None:
+        raise FetchError(f"{url}: HTTP 304 Not Modified to a request that was not conditional")
+    if snapshot.media_type != "text/html":
+        raise FetchError(f"{url}: not an HTML page but {snapshot.media_type!r}")
+    return snapshot
+
+
+def _policy(source: Source) -> outbound.Policy:
+    """Where the source's requests may go: a config file source's own host and port are exempt;
+    a source typed by a user (kept in the database) gets no exemption."""
+    if source.user_added:
+        return outbound.Policy(allow_private=source.allow_private_addresses)
+    return outbound.for_source(source.url, source.allow_private_addresses)
+
+
+@contextmanager
+def _published_errors(source: Source) -> Iterator[None]:
+    """FetchErrors as the status may publish them: no password, and no URL at all for a secret source."""
+    try:
+        yield
+    except FetchError as exc:
         if exc.args and isinstance(exc.args[0], str):
             exc.args = (_scrubbed(exc.args[0], source), *exc.args[1:])
         raise
@@ -204,7 +234,10 @@ def _retry() -> Retry:
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
-def _download(source: Source, validators: Validators, now: datetime, policy: outbound.Policy) -> Snapshot | None:
+def _download(
+    source: Source, validators: Validators, now: datetime, policy: outbound.Policy, start: str
+) -> Snapshot | None:
+    """``start`` (the source's page, or one of its articles) with the source's limits."""
     headers = {
         "User-Agent": USER_AGENT,
         "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.5",
@@ -215,7 +248,7 @@ def _download(source: Source, validators: Validators, now: datetime, policy: out
     if validators.last_modified:
         headers["If-Modified-Since"] = validators.last_modified
     deadline = time.monotonic() + source.timeout * (RETRIES + 2)
-    url = source.url
+    url = start
     try:
         for _hop in range(MAX_REDIRECTS + 1):
             addresses = outbound.check(url, policy)  # every hop: the addresses checked are the ones connected to
@@ -234,30 +267,30 @@ def _download(source: Source, validators: Validators, now: datetime, policy: out
                     try:
                         url = urljoin(url, location.strip())
                     except ValueError:
-                        raise FetchError(f"{source.url}: HTTP {response.status_code} to a malformed Location") from None
+                        raise FetchError(f"{start}: HTTP {response.status_code} to a malformed Location") from None
                     continue
                 if response.status_code == 304:
                     return None
                 if response.status_code >= 400:
-                    raise _status_error(source.url, response)
+                    raise _status_error(start, response)
                 if response.status_code >= 300:
-                    raise FetchError(f"{source.url}: HTTP {response.status_code} redirect without a usable Location")
-                body = _read_capped(response, source.max_bytes, source.url, deadline)
+                    raise FetchError(f"{start}: HTTP {response.status_code} redirect without a usable Location")
+                body = _read_capped(response, source.max_bytes, start, deadline)
                 if not body.strip():
-                    raise FetchError(f"{source.url}: the site answered {response.status_code} with an empty page")
+                    raise FetchError(f"{start}: the site answered {response.status_code} with an empty page")
                 content_type = response.headers.get("Content-Type", "")
                 final_url = url
                 etag = response.headers.get("ETag")
                 last_modified = response.headers.get("Last-Modified")
                 break
         else:
-            raise FetchError(f"{source.url}: more than {MAX_REDIRECTS} redirects (a redirect loop?)")
+            raise FetchError(f"{start}: more than {MAX_REDIRECTS} redirects (a redirect loop?)")
     except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-        raise _plain(source, exc) from None
+        raise _plain(source, exc, start) from None
     media, _, params = content_type.partition(";")
     media = media.strip().lower()
     if media not in ("text/html", "application/xhtml+xml", "text/plain", ""):
-        raise FetchError(f"{source.url}: not a page but {media!r}")
+        raise FetchError(f"{start}: not a page but {media!r}")
     charset = _param(params, "charset")
     text = decode(body, charset)
     is_html = media in ("text/html", "application/xhtml+xml") or (media == "" and _looks_like_html(body))
@@ -389,9 +422,8 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
-def _plain(source: Source, exc: Exception) -> FetchError:
+def _plain(source: Source, exc: Exception, url: str) -> FetchError:
     """The error in plain words, of the right kind, from the root cause requests wraps."""
-    url = source.url
     chain: list[BaseException] = []
     cause: BaseException | None = exc
     while cause is not None and cause not in chain and len(chain) < 12:

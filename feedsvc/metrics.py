@@ -5,6 +5,7 @@ feedsvc_refreshes_total{source,outcome}       ok, not-modified, deferred, busy, 
 feedsvc_entries_stored{source}                gauge, read from the store at scrape time
 feedsvc_consecutive_failures{source}          gauge, read from the store at scrape time
 feedsvc_feed_requests_total{source,status}    GET /feeds/<name>.atom answers by HTTP status
+feedsvc_full_text_articles_total{source,outcome}  article pages fetched for full text: ok, failed
 """
 
 from __future__ import annotations
@@ -45,11 +46,22 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.full_text_articles = Counter(
+            "feedsvc_full_text_articles",
+            "Article pages fetched for their full text, by outcome (ok, failed).",
+            ["source", "outcome"],
+            registry=self.registry,
+        )
+
     def observe(self, result: RefreshResult, seconds: float | None = None) -> None:
-        """Count one refresh outcome; ``seconds`` when it ran."""
+        """Count one refresh outcome (and its full-text articles); ``seconds`` when it ran."""
         self.refreshes.labels(result.source, result.label).inc()
         if seconds is not None:
             self.refresh_duration.labels(result.source).observe(seconds)
+        if result.full_text is not None:
+            for outcome, count in (("ok", result.full_text.ok), ("failed", result.full_text.failed)):
+                if count:
+                    self.full_text_articles.labels(result.source, outcome).inc(count)
 
     def feed_request(self, source: str, status: int) -> None:
         self.feed_requests.labels(source, str(status)).inc()

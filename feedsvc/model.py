@@ -105,6 +105,55 @@ class Entry:
     title_derived: bool = False
     categories: tuple[str, ...] = ()
     summary_html: bool = False  # the summary is an HTML fragment, sanitised before serving
+    # the main text of the entry's own page (full_text), an HTML fragment sanitised before serving;
+    # read only for rendering (``Store.entries(..., with_content=True)``), never by the differ
+    content: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """An entry whose own page the full-text step is to fetch."""
+
+    identity: str
+    link: str
+    attempts: int = 0  # failed attempts so far
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleFailure:
+    """An entry whose page gave no full text, as the status shows it."""
+
+    title: str
+    link: str
+    reason: str  # "HTTP 404 Not Found", "no answer within 20 s", "no main text found", ...
+    tried_at: datetime
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class FullTextState:
+    """A source's full text as stored: how many entries have it, failed, or were skipped; the latest failures."""
+
+    ok: int = 0
+    failed: int = 0  # retried by later refreshes until ``full_text.MAX_ATTEMPTS``
+    skipped: int = 0  # never fetched: the link is on another site
+    last_failures: tuple[ArticleFailure, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FullTextReport:
+    """What one refresh's full-text step did: articles filled, failed (each with why), left for later."""
+
+    ok: int = 0
+    failed: int = 0
+    errors: tuple[str, ...] = ()  # "<link>: <reason>", one per failure
+    left: int = 0  # wanted, but beyond this refresh's budget: for the next refreshes
+
+    def __str__(self) -> str:
+        words = f"full text: {self.ok} ok, {self.failed} failed"
+        if self.errors:
+            words += ": " + "; ".join(self.errors)
+        return words
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +258,7 @@ class RefreshResult:
     error: str | None = None
     error_kind: str | None = None  # "timeout", "http", "too-large", "layout-change", ... when it failed
     deferred_until: datetime | None = None  # with DEFERRED: when the backoff ends
+    full_text: FullTextReport | None = None  # the full-text step, when the source has full_text and it ran
 
     @property
     def ok(self) -> bool:
@@ -225,6 +275,11 @@ class RefreshResult:
     @property
     def not_due(self) -> bool:
         return self.outcome is Outcome.NOT_DUE
+
+    @property
+    def feed_changed(self) -> bool:
+        """Entries were added or changed, or articles got their full text: the feeds render differently."""
+        return bool(self.new or self.changed or (self.full_text is not None and self.full_text.ok))
 
     @property
     def label(self) -> str:

@@ -30,6 +30,7 @@ log = logging.getLogger("feedsvc.sources")
 FIELDS = (
     "name", "title", "url", "layout", "interval", "timezone", "language", "max_bytes", "timeout", "keep", "secret",
     "include", "exclude", "fetch", "wait_for",
+    "include", "exclude", "full_text", "full_text_per_refresh",
 )  # fmt: skip
 WATCH_EVERY = 5.0  # seconds between two looks for sources another process added, changed or removed
 
@@ -86,6 +87,10 @@ def table_of(source: Source) -> dict[str, Any]:
     for which in ("include", "exclude"):
         if getattr(source, which):
             table[which] = list(getattr(source, which))
+    if source.full_text:
+        table["full_text"] = True
+    if source.full_text_per_refresh != default.full_text_per_refresh:
+        table["full_text_per_refresh"] = source.full_text_per_refresh
     if source.selectors is not None:
         table["selectors"] = {f: getattr(source.selectors, f) for f in SELECTOR_FIELDS if getattr(source.selectors, f)}
     return table

@@ -18,7 +18,9 @@ Ids are ``tag:`` URIs (RFC 4151) that never change once an entry exists:
 
 Every text field is stripped of characters that XML 1.0 cannot carry before it reaches
 lxml, which would otherwise raise on the first NUL or vertical tab a page contains;
-HTML summaries are cleaned by ``sanitize.html`` (nh3), titles are always plain text.
+HTML summaries are cleaned by ``sanitize.html`` (nh3), titles are always plain text. An
+entry's full text (``full_text``) is cleaned the same way and goes into Atom ``content`` and
+RSS ``content:encoded``, beside the summary.
 """
 
 from __future__ import annotations
@@ -156,6 +158,8 @@ def rss(
         description = summary_html(entry)
         if description:
             fe.description(description)
+        if full := content_html(entry):
+            fe.content(full)  # content:encoded beside the teaser in description (description if there is none)
         if entry.published is not None:
             fe.published(published(source, entry))
         author = plain(entry.author or "")
@@ -206,6 +210,11 @@ def summary_html(entry: Entry) -> str:
     if entry.summary_html:
         return clean_html(entry.summary)
     return html.escape(xml_text(entry.summary), quote=False)
+
+
+def content_html(entry: Entry) -> str:
+    """The entry's full text (``full_text``) as a safe HTML fragment; empty when it has none."""
+    return clean_html(entry.content) if entry.content else ""
 
 
 def categories(entry: Entry) -> list[str]:
@@ -279,6 +288,8 @@ def _entry(source: Source, entry: Entry, tag_authority: str, base_url: str) -> _
     if urls.link(entry.link):
         if summary:
             fe.summary(summary, type=kind)
+        if full := content_html(entry):  # the page's own text (full_text); the summary stays the teaser
+            fe.content(full, type="html")
     else:
         # A post without a link of its own (text snapshots) links to the page it was listed on,
         # and its text, the whole post, goes once into content.

@@ -5,6 +5,8 @@
 Pure and deterministic like ``feeds.atom``: the same entries give the same bytes. Item ids
 are the Atom entry ids, so a reader switching formats sees the same posts. Text summaries
 go out as ``content_text``; HTML summaries, cleaned by ``sanitize.html``, as ``content_html``.
+An entry with its full text (``full_text``) has that, cleaned, as ``content_html``, and its
+teaser as the plain-text ``summary``.
 """
 
 from __future__ import annotations
@@ -15,8 +17,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from feedsvc.config import Source
-from feedsvc.feeds.formats import UNTITLED, categories, entry_id, entry_link, feed_url, home_page, published
-from feedsvc.feeds.sanitize import html, plain, xml_text
+from feedsvc.feeds.formats import (
+    UNTITLED,
+    categories,
+    content_html,
+    entry_id,
+    entry_link,
+    feed_url,
+    home_page,
+    published,
+)
+from feedsvc.feeds.sanitize import html, plain, text_of_html, xml_text
 from feedsvc.model import Entry
 from feedsvc.urls import link
 
@@ -59,7 +70,13 @@ def _item(source: Source, entry: Entry, tag_authority: str, base_url: str) -> di
     item: dict[str, Any] = {"id": entry_id(source, entry, tag_authority)}
     item["url"] = entry_link(source, entry, base_url)  # the page it was listed on when it has no link
     item["title"] = plain(entry.title) or UNTITLED
-    if entry.summary_html:
+    full = content_html(entry)
+    if full:
+        teaser = text_of_html(entry.summary) if entry.summary_html else plain(entry.summary)
+        if teaser:
+            item["summary"] = teaser
+        item["content_html"] = full
+    elif entry.summary_html:
         item["content_html"] = html(entry.summary)
     else:
         item["content_text"] = xml_text(entry.summary)

@@ -3,7 +3,7 @@
     notifier(current, store) -> Notify      what the service hands the runner as its ``notify``
 
 ``refresh.run`` calls the hook after the refresh's transaction, only when entries were added
-or changed; it reads the settings in force at that moment, so a reload that sets or clears
+or changed or got their full text; it reads the settings in force at that moment, so a reload that sets or clears
 ``publish_dir`` or ``hub`` applies at once. Every failure is logged and swallowed: the refresh
 already succeeded.
 """
@@ -28,7 +28,7 @@ def notifier(current: Current, store: Store) -> Callable[[Source, RefreshResult]
 
     def notify(source: Source, result: RefreshResult) -> None:
         settings = current.settings
-        if not (result.new or result.changed):
+        if not result.feed_changed:
             return
         if settings.publish_dir is not None:
             try:

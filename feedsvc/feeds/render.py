@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -65,7 +65,7 @@ def render(settings: Settings, store: Store, name: str, format: Format, limit: i
         max_age = min((_max_age(s) for s in settings.sources), default=MAX_AGE_CAP // 2)
     else:
         source = _source(settings, name)
-        entries = shown(store, source, limit)
+        entries = shown(store, source, limit, with_content=source.full_text)  # off: the stored text is not served
         icon = store.icon(name)  # not store.state(): that also counts the source's entries
         args = (source, entries, settings.base_url, settings.tag_authority)
         if format is Format.ATOM:
@@ -94,19 +94,33 @@ def version(settings: Settings, store: Store, name: str) -> tuple[int, ...]:
 
 
 def newest_of_all(settings: Settings, store: Store, limit: int) -> list[tuple[Source, Entry]]:
-    """The newest ``limit`` entries over every source, in the store's own order, ties by source."""
+    """The newest ``limit`` entries over every source, in the store's own order, ties by source;
+    with their full text where the source has ``full_text`` on (read for the chosen entries only)."""
     items = [(source, entry) for source in settings.sources for entry in shown(store, source, limit)]
     items.sort(key=lambda item: item[1].identity)
     items.sort(key=lambda item: item[0].name)
     items.sort(key=lambda item: (item[1].published or item[1].first_seen, item[1].first_seen), reverse=True)
-    return items[:limit]
+    chosen = items[:limit]
+    contents: dict[str, dict[str, str]] = {}
+    for source in {source.name: source for source, _ in chosen}.values():
+        if source.full_text:
+            identities = [entry.identity for owner, entry in chosen if owner.name == source.name]
+            contents[source.name] = store.contents(source.name, identities)
+    return [
+        (source, replace(entry, content=contents.get(source.name, {}).get(entry.identity))) for source, entry in chosen
+    ]
 
 
-def shown(store: Store, source: Source, limit: int) -> list[Entry]:
-    """The newest ``limit`` entries of ``source`` that its filters let through (filters.py)."""
+def shown(store: Store, source: Source, limit: int, with_content: bool = False) -> list[Entry]:
+    """The newest ``limit`` entries of ``source`` that its filters let through (filters.py);
+    ``with_content``: with their full text (read for the entries shown only)."""
     if not source.include and not source.exclude:
-        return store.entries(source.name, limit=limit)
-    return filters.kept(source.include, source.exclude, store.entries(source.name, limit=source.keep))[:limit]
+        return store.entries(source.name, limit=limit, with_content=with_content)
+    kept = filters.kept(source.include, source.exclude, store.entries(source.name, limit=source.keep))[:limit]
+    if not with_content:
+        return kept
+    contents = store.contents(source.name, [entry.identity for entry in kept])
+    return [replace(entry, content=contents.get(entry.identity)) for entry in kept]
 
 
 def _source(settings: Settings, name: str) -> Source:

@@ -1,6 +1,7 @@
 """One refresh of one source: the only place the steps meet.
 
     store.claim -> fetch.get -> extract.posts -> guard.problem -> differ.diff -> store.apply
+                -> full_text.fill (sources with ``full_text``, after a stored refresh or a 304)
     (the claim is renewed by ``leases.kept`` until the refresh ends, then released)
 
 Called through the ``Runner`` by the scheduler, the refresh endpoint and ``feedsvc refresh``
@@ -16,14 +17,14 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from feedsvc import bounds, differ, extract, fetch
 from feedsvc.config import Source
 from feedsvc.errors import FeedsvcError, LayoutChanged, StoreError
-from feedsvc.model import Diff, Outcome, RefreshResult, SourceStatus, Validators
-from feedsvc.refresh import backoff, guard, leases
+from feedsvc.model import Diff, FullTextReport, Outcome, RefreshResult, SourceStatus, Validators
+from feedsvc.refresh import backoff, full_text, guard, leases
 from feedsvc.refresh.politeness import HostGate
 from feedsvc.store import Store
 
@@ -66,8 +67,9 @@ def run(store: Store, source: Source, now: datetime | Clock, policy: Policy = MA
 
     ``now`` is a fixed time (tools, tests) or a clock: with a clock the refresh is dated when the
     request goes out, after waiting for the database and the host gap, so the next instance
-    counts the interval from the fetch. ``policy.notify`` runs when entries were added or
-    changed, under the lease.
+    counts the interval from the fetch. With ``source.full_text``, the entries' own pages are then
+    fetched for their text (``full_text.fill``, kept to ``policy.gate``). ``policy.notify`` runs
+    when entries were added or changed or got their text, under the lease.
     """
     clock: Clock = now if callable(now) else (lambda: now)
     owner = policy.owner or f"{OWNER}:{next(_runs)}"  # two runs in one process exclude each other too
@@ -102,24 +104,33 @@ def run(store: Store, source: Source, now: datetime | Clock, policy: Policy = MA
             if policy.gate is not None and not source.is_local:
                 policy.gate.wait(source.url)  # under the lease: the attempt is dated after the wait
             result = _refresh(store, source, max(started_at, clock()))
-            if policy.notify is not None and (result.new or result.changed):
+            if source.full_text and result.outcome in (Outcome.OK, Outcome.NOT_MODIFIED):
+                result = replace(result, full_text=_full_text(store, source, clock, policy.gate))
+            if policy.notify is not None and result.feed_changed:
                 _notify(policy.notify, source, result)
     finally:
         _release(store, source.name, owner)
     duration = time.perf_counter() - started
     log.info(
-        "refresh source=%s outcome=%s new=%d changed=%d seen=%d duration_ms=%.1f%s",
+        "refresh source=%s outcome=%s new=%d changed=%d seen=%d%s duration_ms=%.1f%s",
         source.name,
         result.label,
         result.new,
         result.changed,
         result.seen,
+        _full_text_words(result),
         duration * 1000,
         f" error={result.error!r}" if result.error else "",
     )
     if policy.observe is not None:
         policy.observe(result, duration)
     return result
+
+
+def _full_text_words(result: RefreshResult) -> str:
+    """`` full_text_ok=N full_text_failed=M`` for the log line, when the full-text step ran."""
+    report = result.full_text
+    return "" if report is None else f" full_text_ok={report.ok} full_text_failed={report.failed}"
 
 
 def run_if_due(store: Store, source: Source, now: datetime | Clock, owner: str | None = None) -> RefreshResult | None:
@@ -170,6 +181,14 @@ def _refresh(store: Store, source: Source, now: datetime) -> RefreshResult:
     except Exception as exc:  # a bug must not stop the scheduler: record it and go on
         log.exception("refresh of %s failed unexpectedly", source.name)
         return _failed(store, source, now, f"internal error: {type(exc).__name__}: {exc}", "internal", None, None)
+
+
+def _full_text(store: Store, source: Source, clock: Clock, gate: HostGate | None) -> FullTextReport:
+    try:
+        return full_text.fill(store, source, clock, gate)
+    except Exception:  # a bug in the extra step must not undo the refresh that was stored
+        log.exception("the full-text step of %s failed unexpectedly", source.name)
+        return FullTextReport()
 
 
 def _notify(notify: Notify, source: Source, result: RefreshResult) -> None:

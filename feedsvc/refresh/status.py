@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from feedsvc.config import Source
-from feedsvc.model import SourceState
+from feedsvc.model import FullTextState, SourceState
 from feedsvc.refresh import backoff, guard
 
 
@@ -33,7 +33,9 @@ def describe(
     max_backoff: timedelta,
     now: datetime,
     running: bool = False,
+    full_text: FullTextState | None = None,
 ) -> dict[str, Any]:
+    """The source's status as JSON-ready data; with ``full_text`` (sources that have it on), its full-text counts."""
     allowed = backoff.next_allowed(state, source.interval, max_backoff)
     usual = guard.usual(state.recent_posts)
     return {
@@ -54,7 +56,33 @@ def describe(
         "usual_posts_on_page": usual,
         "entries_stored": state.entries_stored,
         "warning": state.warning,
+    } | ({} if full_text is None else {"full_text": full_text_status(full_text)})
+
+
+def full_text_status(state: FullTextState) -> dict[str, Any]:
+    """The full-text counts, the latest failures (newest first) and one line saying both."""
+    failures = [
+        {"title": f.title, "link": f.link, "reason": f.reason, "tried_at": _iso(f.tried_at), "attempts": f.attempts}
+        for f in state.last_failures
+    ]
+    return {
+        "ok": state.ok,
+        "failed": state.failed,
+        "skipped": state.skipped,
+        "last_failures": failures,
+        "summary": full_text_summary(state),
     }
+
+
+def full_text_summary(state: FullTextState) -> str:
+    """``full text: 8 ok, 2 failed; latest failure: <link>: HTTP 404 Not Found`` (the latest failure named)."""
+    words = f"full text: {state.ok} ok, {state.failed} failed"
+    if state.skipped:
+        words += f", {state.skipped} skipped (on another site)"
+    if state.last_failures:
+        latest = state.last_failures[0]
+        words += f"; latest failure: {latest.link}: {latest.reason}"
+    return words
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -122,6 +122,12 @@ entries = Table(
     Column("sort_at", UTCDateTime(), nullable=False),  # published, else first_seen
     Column("categories_json", Text, nullable=False, server_default="[]"),  # migration 2: JSON list of strings
     Column("summary_html", Boolean, nullable=False, server_default=false()),  # migration 2
+    # migration 6, full text (refresh/full_text.py): the main text of the entry's own page, as extracted
+    # (HTML, sanitised when served); its state: NULL not tried, "ok", or "failed: <reason>"
+    Column("content", Text),
+    Column("content_state", Text),
+    Column("content_attempts", Integer, nullable=False, server_default="0"),
+    Column("content_tried_at", UTCDateTime()),
     PrimaryKeyConstraint("source", "identity"),
     Index("ix_entries_source_sort_at", "source", "sort_at"),
 )
@@ -233,6 +239,25 @@ def _create_defined_sources(conn: Connection) -> None:
     metadata.create_all(conn, tables=[defined_sources], checkfirst=True)
 
 
+FULL_TEXT_COLUMNS = ("content", "content_state", "content_attempts", "content_tried_at")
+
+
+def _full_text_columns(conn: Connection) -> None:
+    """Migration 6: ``entries.content``, ``content_state``, ``content_attempts``, ``content_tried_at``.
+
+    Each column as the table above defines it, in the database's own type names; only the missing ones.
+    """
+    present = {c["name"] for c in inspect(conn).get_columns("entries")}
+    for name in FULL_TEXT_COLUMNS:
+        if name in present:
+            continue
+        column = entries.c[name]
+        definition = column.type.compile(dialect=conn.dialect)
+        if column.server_default is not None:
+            definition += f" NOT NULL DEFAULT {column.server_default.arg}"  # type: ignore[attr-defined]
+        conn.exec_driver_sql(f"ALTER TABLE entries ADD COLUMN {name} {definition}")
+
+
 Migration = Callable[[Connection], None]
 
 MIGRATIONS: list[Migration] = [
@@ -241,6 +266,7 @@ MIGRATIONS: list[Migration] = [
     _create_source_health,
     _warnings_and_invisible_title_duplicates,
     _create_defined_sources,
+    _full_text_columns,
 ]
 
 

@@ -17,7 +17,9 @@ from sqlalchemy import (
     Engine,
     Row,
     Select,
+    and_,
     bindparam,
+    case,
     create_engine,
     delete,
     event,
@@ -35,9 +37,12 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from feedsvc.errors import StoreError
 from feedsvc.model import (
+    Article,
+    ArticleFailure,
     DateEvidence,
     Diff,
     Entry,
+    FullTextState,
     Known,
     Listing,
     ListingItem,
@@ -62,6 +67,9 @@ TOMBSTONES_KEPT = 10_000  # per source, newest first; more than a page may show 
 TOMBSTONE_MAX_AGE = timedelta(days=365)  # a tombstone neither made nor seen on the page for this long goes
 MAX_PRUNED_PER_APPLY = 5_000  # entries (and tombstones) pruned by one apply; the rest by the next ones
 RECENT_POSTS_KEPT = 5  # posts-on-page counts remembered per source for the layout-change guard
+CONTENT_ATTEMPTS = 3  # an article page that failed is tried again by later refreshes, this many times in all
+CONTENT_WINDOW = 50  # full text is fetched for a source's newest entries only (a feed shows 50): no archive crawl
+FAILURES_SHOWN = 5  # latest full-text failures in the status
 SQLITE_BUSY_TIMEOUT_MS = 5000
 _CHUNK = 500  # identities per IN (...) list
 
@@ -220,13 +228,81 @@ class Store:
             tombstones=frozenset(pruned),
         )
 
-    def entries(self, source: str, limit: int = 50) -> list[Entry]:
-        """The newest ``limit`` entries: by sort_at, then first_seen, newest first; then identity."""
+    def entries(self, source: str, limit: int = 50, with_content: bool = False) -> list[Entry]:
+        """The newest ``limit`` entries: by sort_at, then first_seen, newest first; then identity.
+
+        ``with_content``: with their full text (``Entry.content``), for rendering feeds.
+        """
         if limit < 0:
             raise ValueError(f"limit must not be negative, got {limit}")
         with self._read("entries", source) as conn:
+            if with_content:
+                rows = conn.execute(_NEWEST_WITH_CONTENT, {"source": source, "limit": limit}).all()
+                return [_entry_from(row[:-1], row[-1]) for row in rows]
             rows = conn.execute(_NEWEST, {"source": source, "limit": limit}).all()
         return [_entry_from(row) for row in rows]
+
+    def contents(self, source: str, identities: Sequence[str]) -> dict[str, str]:
+        """The full text of those of ``identities`` that have one: identity -> content."""
+        found: dict[str, str] = {}
+        with self._read("contents", source) as conn:
+            for chunk in _chunks(list(identities)):
+                rows = conn.execute(_CONTENTS, {"source": source, "identities": list(chunk)})
+                found |= {row.identity: row.content for row in rows}
+        return found
+
+    # -- full text (refresh/full_text.py) ----------------------------------------------------
+
+    def wanting_content(self, source: str, limit: int) -> list[Article]:
+        """Entries whose page the full-text step should fetch next, at most ``limit``: among the
+        newest ``CONTENT_WINDOW`` entries with a link, those never tried, newest first, then those
+        that failed fewer than ``CONTENT_ATTEMPTS`` times."""
+        if limit <= 0:
+            return []
+        with self._read("wanting content", source) as conn:
+            rows = conn.execute(
+                _WANTING_CONTENT,
+                {"source": source, "window": CONTENT_WINDOW, "attempts": CONTENT_ATTEMPTS, "limit": limit},
+            ).all()
+        return [Article(row.identity, row.link, row.content_attempts) for row in rows]
+
+    def set_content(self, source: str, identity: str, content: str, now: datetime) -> bool:
+        """Store an entry's full text; its feeds render anew (the version moves). False when the entry is gone.
+
+        The entry's ``updated`` moves to ``now`` (never back): a reader that already holds the entry
+        with its teaser alone takes the text as a change.
+        """
+        with self._write("set content", source) as conn:
+            updated = case((entries.c.updated < now, now), else_=entries.c.updated)
+            values = {"content": content, "content_state": "ok", "content_tried_at": now, "updated": updated}
+            changed = conn.execute(_content_update(source, identity, values)).rowcount == 1
+            if changed:
+                conn.execute(_BUMP_VERSION, {"b_name": source})
+                if self._notify:
+                    conn.execute(_NOTIFY, {"source": source})
+        if changed:
+            with self._changes_lock:
+                self._changes += 1
+        return changed
+
+    def content_failed(self, source: str, identity: str, reason: str, now: datetime, *, skipped: bool = False) -> None:
+        """Record why an entry's page gave no full text (the teaser stays); ``skipped``: never to be tried."""
+        state = f"{'skipped' if skipped else 'failed'}: {reason}"
+        with self._write("content failed", source) as conn:
+            conn.execute(_content_update(source, identity, {"content_state": state, "content_tried_at": now}))
+
+    def full_text_state(self, source: str) -> FullTextState:
+        """How many entries have their full text, failed, or were skipped; the latest failures."""
+        with self._read("full text state", source) as conn:
+            counts = conn.execute(_FULL_TEXT_COUNTS, {"source": source}).one()
+            rows = conn.execute(_LATEST_FAILURES, {"source": source, "limit": FAILURES_SHOWN}).all()
+        failures = tuple(
+            ArticleFailure(
+                row.title, row.link, row.content_state.removeprefix("failed: "), row.content_tried_at, row.attempts
+            )
+            for row in rows
+        )
+        return FullTextState(int(counts[0] or 0), int(counts[1] or 0), int(counts[2] or 0), failures)
 
     def validators(self, source: str) -> Validators:
         with self._read("validators", source) as conn:
@@ -635,6 +711,61 @@ def _newest_first(query: Select[Any]) -> Select[Any]:
 _NEWEST = _newest_first(select(*_ENTRY_COLUMNS).where(entries.c.source == bindparam("source"))).limit(
     bindparam("limit")
 )
+_NEWEST_WITH_CONTENT = _newest_first(
+    select(*_ENTRY_COLUMNS, entries.c.content).where(entries.c.source == bindparam("source"))
+).limit(bindparam("limit"))
+_CONTENTS = select(entries.c.identity, entries.c.content).where(
+    entries.c.source == bindparam("source"),
+    entries.c.identity.in_(bindparam("identities", expanding=True)),
+    entries.c.content.is_not(None),
+)
+_WINDOW = (
+    _newest_first(select(entries.c.identity).where(entries.c.source == bindparam("source")))
+    .limit(bindparam("window"))
+    .scalar_subquery()
+)
+_WANTING_CONTENT = (
+    select(entries.c.identity, entries.c.link, entries.c.content_attempts)
+    .where(
+        entries.c.source == bindparam("source"),
+        entries.c.identity.in_(_WINDOW),
+        entries.c.link.is_not(None),
+        or_(
+            entries.c.content_state.is_(None),
+            and_(entries.c.content_state.like("failed:%"), entries.c.content_attempts < bindparam("attempts")),
+        ),
+    )
+    .order_by(entries.c.content_attempts, entries.c.sort_at.desc(), entries.c.first_seen.desc(), entries.c.identity)
+    .limit(bindparam("limit"))
+)
+_FULL_TEXT_COUNTS = select(
+    func.count().filter(entries.c.content_state == "ok"),
+    func.count().filter(entries.c.content_state.like("failed:%")),
+    func.count().filter(entries.c.content_state.like("skipped:%")),
+).where(entries.c.source == bindparam("source"))
+_LATEST_FAILURES = (
+    select(
+        entries.c.title,
+        entries.c.link,
+        entries.c.content_state,
+        entries.c.content_tried_at,
+        entries.c.content_attempts.label("attempts"),
+    )
+    .where(entries.c.source == bindparam("source"), entries.c.content_state.like("failed:%"))
+    .order_by(entries.c.content_tried_at.desc(), entries.c.identity)
+    .limit(bindparam("limit"))
+)
+
+
+def _content_update(source: str, identity: str, values: dict[str, Any]) -> Any:
+    """The UPDATE recording one full-text attempt on an entry: ``values`` and one more attempt."""
+    return (
+        update(entries)
+        .where(entries.c.source == source, entries.c.identity == identity)
+        .values(**values, content_attempts=entries.c.content_attempts + 1)
+    )
+
+
 _BEYOND_KEEP = (
     _newest_first(select(entries.c.identity).where(entries.c.source == bindparam("source")))
     .limit(bindparam("most"))
@@ -678,7 +809,7 @@ def _entry_row(entry: Entry) -> dict[str, Any]:
     }
 
 
-def _entry_from(row: Sequence[Any]) -> Entry:
+def _entry_from(row: Sequence[Any], content: str | None = None) -> Entry:
     """An Entry from a row of ``_ENTRY_COLUMNS``, by position (the hot paths: newest entries, known)."""
     source, identity, title, summary, first_seen, updated, published, evidence, author, link, derived, tags, html = row
     return Entry(
@@ -695,6 +826,7 @@ def _entry_from(row: Sequence[Any]) -> Entry:
         bool(derived),
         () if tags is None or tags == "[]" else tuple(json.loads(tags)),
         bool(html),
+        content,
     )
 
 

@@ -90,6 +90,14 @@ def _answer(answer: RefreshResult | TooSoon) -> tuple[Response, int]:
         "not_modified": answer.not_modified,
         "error": answer.error,
     }
+    if answer.full_text is not None:  # sources with full_text: what this refresh's article fetches did
+        report = answer.full_text
+        body["full_text"] = {
+            "ok": report.ok,
+            "failed": report.failed,
+            "errors": list(report.errors),
+            "left": report.left,
+        }
     if answer.error_kind == "store":  # the database refuses writes (disk full, unreachable): not "busy"
         return jsonify(body), 503
     if answer.busy:

@@ -8,7 +8,7 @@ GET /healthz           liveness
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,7 @@ from feedsvc.feeds import formats, render
 from feedsvc.feeds import opml as opml_document
 from feedsvc.feeds.render import Format
 from feedsvc.feeds.sanitize import plain, text_of_html
-from feedsvc.model import Entry
+from feedsvc.model import Entry, FullTextState
 from feedsvc.store import Store
 from feedsvc.urls import link
 from feedsvc.web.context import service
@@ -76,6 +76,7 @@ def source(name: str) -> str:
         else {},
         page_url=_http(found.public_url),
         interval=_duration(found.interval),
+        full_text=_full_text(store, name) if found.full_text else None,
     )
 
 
@@ -114,6 +115,16 @@ def _view(entry: Entry, zone: ZoneInfo) -> EntryView:
         categories=tuple(formats.categories(entry)),
         summary=summary,
     )
+
+
+def _full_text(store: Store, name: str) -> FullTextState:
+    """The source's full-text state as the page shows it: plain titles, links only when http(s)."""
+    state = store.full_text_state(name)
+    failures = tuple(
+        replace(failure, title=plain(failure.title) or formats.UNTITLED, link=_http(failure.link) or "")
+        for failure in state.last_failures
+    )
+    return replace(state, last_failures=failures)
 
 
 def _http(url: str | None) -> str | None:

@@ -40,8 +40,17 @@ def _described(names: list[str] | None = None) -> list[dict[str, Any]]:
     sources = [s for s in settings.sources if names is None or s.name in names]
     states = running_service.store.states([s.name for s in sources])
     ticks, running, now = _ticks(), set(running_service.runner.running()), datetime.now(UTC)
+    store = running_service.store
     described = [
-        describe.describe(source, state, ticks.get(source.name), settings.max_backoff, now, source.name in running)
+        describe.describe(
+            source,
+            state,
+            ticks.get(source.name),
+            settings.max_backoff,
+            now,
+            source.name in running,
+            full_text=store.full_text_state(source.name) if source.full_text else None,
+        )
         for source, state in zip(sources, states, strict=True)
     ]
     if running_service.store.write_error is not None:  # a failure the database could not record: shown from memory

@@ -182,6 +182,8 @@ interval = "2h"
 timezone = "Asia/Shanghai"
 layout = "selectors"
 exclude = ["^Sponsored", "author:(?i)bot$"]
+full_text = true
+full_text_per_refresh = 3
 [sources.selectors]
 item = "li.news"
 title = "a"
@@ -215,6 +217,8 @@ url = "/etc/passwd"
         shop = effective(config.load(cfg2, environ={}), store).source("shop")
     assert shop is not None and shop.title == 'Shop "news" — 新闻' and shop.selectors.item == "li.news"
     assert shop.exclude == ("^Sponsored", "author:(?i)bot$")  # filters survive the round trip
+    assert (shop.full_text, shop.full_text_per_refresh) == (True, 3)
+    assert "full_text = true\nfull_text_per_refresh = 3\n" in exported
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -325,3 +325,27 @@ def test_a_local_file_cannot_be_rendered_in_the_browser(tmp_path: Path) -> None:
     (tmp_path / "page.html").write_text("<p>x</p>", encoding="utf-8")
     with pytest.raises(ConfigError, match=r'sources\.a\.fetch: "browser" needs an http\(s\) url'):
         load(tmp_path, '[[sources]]\nname = "a"\nurl = "page.html"\nfetch = "browser"\n')
+def test_full_text_is_off_by_default_and_read_per_source(tmp_path: Path) -> None:
+    settings = load(
+        tmp_path,
+        '[[sources]]\nname = "a"\nurl = "https://a.example/"\n'
+        '[[sources]]\nname = "b"\nurl = "https://b.example/"\nfull_text = true\nfull_text_per_refresh = 3\n',
+    )
+    plain, full = settings.sources
+    assert (plain.full_text, plain.full_text_per_refresh) == (False, 10)
+    assert (full.full_text, full.full_text_per_refresh) == (True, 3)
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        ('url = "https://a.example/"\nfull_text = "yes"', "sources.a.full_text: expected true or false"),
+        ('url = "https://a.example/"\nfull_text_per_refresh = -1', "full_text_per_refresh: expected 0..1000"),
+        ('url = "https://a.example/"\nfull_text_per_refresh = 1001', "full_text_per_refresh: expected 0..1000"),
+        ('url = "https://a.example/"\nfull_text_per_refresh = 2.5', "sources.a.full_text_per_refresh: expected int"),
+        ('url = "page.html"\nfull_text = true', "sources.a.full_text: needs an http(s) url"),
+    ],
+)
+def test_bad_full_text_settings_name_the_key(tmp_path: Path, lines: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load(tmp_path, f'[[sources]]\nname = "a"\n{lines}\n')
