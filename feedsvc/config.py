@@ -104,6 +104,7 @@ class Settings:
     # what sources kept in the database (feedsvc/user_sources.py) are checked with
     min_interval: timedelta = timedelta(minutes=1)
     lease: timedelta | None = None
+    metrics_per_source: bool = False  # /metrics also has series labelled by source (one set per source)
 
     _by_name: dict[str, Source] = field(init=False, repr=False, compare=False)
 
@@ -221,6 +222,7 @@ def parse(raw: dict[str, Any], base_dir: Path, environ: Any) -> Settings:
         local_root=local_root,
         min_interval=min_interval,
         lease=lease,
+        metrics_per_source=_flag(service, "service.metrics_per_source"),
         **_service_extra(service),
     )
 
@@ -240,6 +242,7 @@ SERVICE_KEYS = (
     "publish_dir",
     "allow_private_addresses",
     "local_root",
+    "metrics_per_source",
     *_SERVICE_EXTRA,
 )
 

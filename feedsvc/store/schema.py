@@ -124,6 +124,7 @@ entries = Table(
     Column("summary_html", Boolean, nullable=False, server_default=false()),  # migration 2
     PrimaryKeyConstraint("source", "identity"),
     Index("ix_entries_source_sort_at", "source", "sort_at"),
+    Index("ix_entries_sort_at", "sort_at"),  # migration 6: the newest entries of all sources (all.atom)
 )
 
 tombstones = Table(
@@ -233,6 +234,13 @@ def _create_defined_sources(conn: Connection) -> None:
     metadata.create_all(conn, tables=[defined_sources], checkfirst=True)
 
 
+def _index_entries_by_sort_at(conn: Connection) -> None:
+    """Migration 6: ``ix_entries_sort_at``, so the combined feed reads the newest entries of all sources
+    in one index scan instead of one query per source."""
+    (index,) = [index for index in entries.indexes if index.name == "ix_entries_sort_at"]
+    index.create(conn, checkfirst=True)
+
+
 Migration = Callable[[Connection], None]
 
 MIGRATIONS: list[Migration] = [
@@ -241,6 +249,7 @@ MIGRATIONS: list[Migration] = [
     _create_source_health,
     _warnings_and_invisible_title_duplicates,
     _create_defined_sources,
+    _index_entries_by_sort_at,
 ]
 
 
