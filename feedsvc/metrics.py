@@ -144,10 +144,10 @@ class Metrics:
 def census(names: Iterable[str], outcomes: Mapping[str, bool]) -> dict[str, int]:
     """Sources by state (``STATES``): ``outcomes`` is ``Store.outcomes()``, each attempted source's
     latest refresh failed or not; a name it lacks was never attempted."""
-    counts = dict.fromkeys(STATES, 0)
-    for name in names:
-        counts[state_of(outcomes.get(name))] += 1
-    return counts
+    wanted = set(names)
+    attempted = wanted & outcomes.keys()
+    failing = sum(1 for name in attempted if outcomes[name])
+    return {"ok": len(attempted) - failing, "failing": failing, "never": len(wanted) - len(attempted)}
 
 
 def state_of(failed: bool | None) -> str:

@@ -61,29 +61,52 @@ def query(args: Mapping[str, str]) -> Query:
     return Query(limit, after, state)
 
 
-def matching(sources: Sequence[Source], state: str | None, outcomes: Mapping[str, bool] | None) -> list[Source]:
+def matching(sources: Sequence[Source], state: str | None, outcomes: Mapping[str, bool] | None) -> Sorted:
     """``sources`` sorted by name, only those in ``state`` (``outcomes``: ``Store.outcomes()``) when one is given."""
-    ordered = sorted(sources, key=lambda source: source.name)
+    ordered = _by_name(sources)
     if state is None or outcomes is None:
         return ordered
-    return [source for source in ordered if state_of(outcomes.get(source.name)) == state]
+    kept = [source for source in ordered.sources if state_of(outcomes.get(source.name)) == state]
+    return Sorted(kept, [source.name for source in kept])
 
 
-def page(ordered: Sequence[Source], wanted: Query) -> Page:
-    """The page of ``ordered`` (sorted by name) that ``wanted`` asks for."""
-    names = [source.name for source in ordered]
+def page(ordered: Sorted, wanted: Query) -> Page:
+    """The page of ``ordered`` that ``wanted`` asks for."""
+    names = ordered.names
     start = 0 if wanted.after is None else bisect.bisect_right(names, wanted.after)
-    end = min(start + wanted.limit, len(ordered))
+    end = min(start + wanted.limit, len(names))
     previous: str | None = None
     if start > 0:
         back = start - wanted.limit
         previous = names[back - 1] if back > 0 else ""
     return Page(
-        sources=list(ordered[start:end]),
-        total=len(ordered),
-        next_after=names[end - 1] if end < len(ordered) else None,
+        sources=list(ordered.sources[start:end]),
+        total=len(names),
+        next_after=names[end - 1] if end < len(names) else None,
         previous_after=previous,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Sorted:
+    """Sources sorted by name, and their names (for bisecting)."""
+
+    sources: Sequence[Source]
+    names: Sequence[str]
+
+
+_last: tuple[Sequence[Source], Sorted] | None = None  # the settings' sources sorted: the same until a reload
+
+
+def _by_name(sources: Sequence[Source]) -> Sorted:
+    global _last
+    last = _last
+    if last is not None and last[0] is sources:
+        return last[1]
+    ordered = sorted(sources, key=lambda source: source.name)
+    found = Sorted(ordered, [source.name for source in ordered])
+    _last = (sources, found)
+    return found
 
 
 def link(path: str, wanted: Query, after: str | None) -> str:
