@@ -7,7 +7,10 @@ Fills a throw-away SQLite database through the store's own tables (``--sources``
 config naming every source, starts the real ``python -m feedsvc serve --no-scheduler`` process on a
 free port, and times each request from a fresh connection (median of ``--runs``; all.atom's first
 request is the cold one, before any other request of the process). Then it reads the resident
-memory of the service's processes (the granian supervisor and its worker, summed).
+memory of the service's processes (the granian supervisor and its worker, summed). Last, another
+process changes the oldest entry of one source (far outside all.atom's newest 50), then adds an
+entry newer than every other, and all.atom is timed after each (the first request after a change
+finds out whether the feed must be rendered again).
 
 ``--tree DIR`` fills and serves with the feedsvc of another checkout (e.g. the main branch, for
 the figures before a change): this file imports nothing from ``bench`` or the tests, so it runs
@@ -101,6 +104,28 @@ def _entry_row(n: int, k: int, count: int) -> dict[str, Any]:
     }
 
 
+def change(db: Path, kind: str) -> None:
+    """Another process's refresh of the first source: its oldest entry corrected, or a new newest entry."""
+    from dataclasses import replace
+
+    from feedsvc.model import Diff, SourceStatus
+    from feedsvc.store import Store
+
+    store = Store(f"sqlite:///{db}")
+    now = datetime.now(UTC)
+    name = name_of(0)
+    if kind == "old":
+        oldest = store.entries(name, limit=1000)[-1]
+        diff = Diff(changed=(replace(oldest, title=oldest.title + " (corrected)", updated=now),), seen=1)
+    else:
+        newest = store.entries(name, limit=1)[0]
+        later = now + timedelta(days=3650)
+        fresh = replace(newest, identity=f"{newest.identity}/new", first_seen=later, updated=later, published=later)
+        diff = Diff(new=(fresh,), seen=1)
+    store.apply(name, diff, SourceStatus(now, ok=True))
+    store.close()
+
+
 def config(directory: Path, port: int, count: int) -> Path:
     path = directory / "feedsvc.toml"
     lines = [f'[service]\nbind = "127.0.0.1:{port}"\ndata_dir = "data"\n']
@@ -159,12 +184,9 @@ def measure(count: int, per_source: int, runs: int, tree: Path) -> dict[str, Any
         directory = Path(scratch)
         (directory / "data").mkdir()
         started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, __file__, "fill", str(directory / "data" / "feedsvc.db"), str(count), str(per_source)],
-            cwd=tree,
-            env=env,
-            check=True,
-        )
+        db = directory / "data" / "feedsvc.db"
+        script = [sys.executable, __file__]
+        subprocess.run([*script, "fill", str(db), str(count), str(per_source)], cwd=tree, env=env, check=True)
         results["fill_seconds"] = round(time.perf_counter() - started, 1)
         port = _free_port()
         path = config(directory, port, count)
@@ -196,6 +218,12 @@ def measure(count: int, per_source: int, runs: int, tree: Path) -> dict[str, Any
                     timings.append(seconds)
                 results[endpoint] = {"ms": round(statistics.median(timings) * 1000, 1), "bytes": size}
             results["rss_mb"] = round(_tree_rss_mb(process.pid), 1)
+            for kind in ("old", "new"):
+                subprocess.run([*script, "change", str(db), kind], cwd=tree, env=env, check=True)
+                time.sleep(0.1)  # the service's watch reads SQLite's data_version at most every 5 ms
+                seconds, status, size = _get(port, "/feeds/all.atom")
+                _check(status, "/feeds/all.atom")
+                results[f"/feeds/all.atom after a change ({kind})"] = {"ms": round(seconds * 1000, 1), "bytes": size}
         finally:
             process.send_signal(signal.SIGTERM)
             try:
@@ -230,6 +258,10 @@ def main(argv: list[str] | None = None) -> int:
         _, db, count, per_source = args_in
         fill(Path(db), int(count), int(per_source))
         return 0
+    if args_in[:1] == ["change"]:
+        _, db, kind = args_in
+        change(Path(db), kind)
+        return 0
     parser = argparse.ArgumentParser(prog="python -m bench.listing", description=__doc__.split("\n")[0])
     parser.add_argument("--sources", type=int, default=10_000, help="sources (default 10000)")
     parser.add_argument("--entries", type=int, default=20, help="entries per source (default 20)")
@@ -248,6 +280,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'all.atom (warm)':<20} {all_atom['warm_ms']:>9} {all_atom['bytes']:>10}")
     for endpoint in PATHS:
         print(f"{endpoint:<20} {results[endpoint]['ms']:>9} {results[endpoint]['bytes']:>10}")
+    for kind, label in (("old", "all.atom, old change"), ("new", "all.atom, new entry")):
+        after = results[f"/feeds/all.atom after a change ({kind})"]
+        print(f"{label:<20} {after['ms']:>9} {after['bytes']:>10}")
     print(f"service RSS: {results['rss_mb_started']} MB started, {results['rss_mb']} MB after serving them")
     return 0
 

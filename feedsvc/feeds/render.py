@@ -88,7 +88,7 @@ def render(settings: Settings, store: Store, name: str, format: Format, limit: i
     if name == formats.ALL:
         if format is not Format.ATOM:
             raise UnknownFeed(f"the combined feed is Atom only: /feeds/{formats.ALL}.atom")
-        items, window = newest_of_all(settings, store, limit)
+        items, window = newest_of_all(settings, store, limit) if settings.sources else ([], None)
         body = formats.combined(items, settings.base_url, settings.tag_authority, hub=settings.hub)
         entries = [entry for _, entry in items]
         max_age = min((_max_age(s) for s in settings.sources), default=MAX_AGE_CAP // 2)
