@@ -21,7 +21,9 @@ from feedsvc.model import Diff, SourceStatus
 from feedsvc.service import Service
 from feedsvc.store import Store
 from tests.atom_checks import assert_valid_atom, parse_feed
+from tests.integration.test_fastpath import wait_for
 from tests.integration.test_web import BASE, T0, add, entry
+from tests.postgres import BACKENDS, database_url
 
 
 def source(n: int, **fields: Any) -> Source:
@@ -297,3 +299,30 @@ def test_the_combined_window_reads_one_query_and_compares_rows(store: Store) -> 
     assert sum("FROM entries" in s for s in statements) == 1
     assert rendered.window is not None and len(rendered.window.rows) == render.DEFAULT_LIMIT + render.SCAN_MARGIN
     assert render.version(settings, store, "all", rendered) == render.version_of(rendered)
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return database_url(request, request.param, tmp_path / "shared.db")
+
+
+def test_another_instance_changing_an_old_entry_leaves_all_atom_and_a_new_one_renders_it(db_url: str) -> None:
+    """Two stores on one database stand for two instances: B refreshes, A's all.atom follows only its window."""
+    with Store(db_url) as a, Store(db_url) as b:
+        service = service_with(a, 6, entries=30)  # 5 sources with entries: 150; the window is the newest 100
+        client = service.app.test_client()
+        first = client.get("/feeds/all.atom")
+        client.get("/feeds/s001.atom")
+        renders = service.feed_cache.renders
+        oldest = b.entries("s001", limit=100)[-1]
+        corrected = dataclasses.replace(oldest, title="Corrected", updated=T0 + timedelta(days=40))
+        b.apply("s001", Diff(changed=(corrected,), seen=1), SourceStatus(T0 + timedelta(days=40), ok=True))
+        wait_for(lambda: b"Corrected" in client.get("/feeds/s001.atom").data, "A serves B's change in s001's feed")
+        assert service.feed_cache.renders == renders + 1  # s001's feed: A has seen the change
+        again = client.get("/feeds/all.atom")
+        assert again.data == first.data and again.headers["ETag"] == first.headers["ETag"]
+        assert service.feed_cache.renders == renders + 1  # all.atom: checked, not rendered again
+
+        b.apply("s004", Diff(new=(entry("s004", 900),), seen=1), SourceStatus(T0 + timedelta(days=40), ok=True))
+        wait_for(lambda: b"Post 900 of s004" in client.get("/feeds/all.atom").data, "A serves B's new entry")
+        assert service.feed_cache.renders == renders + 2
