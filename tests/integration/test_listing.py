@@ -152,7 +152,7 @@ def test_the_index_pages_forward_and_back_and_sums_up_the_states(store: Store) -
     client = service_with(store, 12).app.test_client()
     page = etree.HTML(client.get("/?limit=5").data)
     assert page.xpath("//li[@class='source']/@id") == [f"source-s{n:03d}" for n in range(5)]
-    summary = " ".join(page.xpath("string(//p[@class='summary'])").split())
+    summary = " ".join(page.xpath("string(//p[@class='states'])").split())
     assert summary == "12 sources: 7 ok, 4 failing, 1 never refreshed"
     assert page.xpath("//a[@class='state-failing']/@href") == ["/?limit=5&state=failing"]
     assert page.xpath("//nav[@class='pages']//a[@rel='prev']") == []
