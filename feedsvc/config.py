@@ -112,6 +112,7 @@ class Settings:
     min_interval: timedelta = timedelta(minutes=1)
     lease: timedelta | None = None
     browser_pages: int = 2  # pages rendering at once in the process's browser (fetch = "browser")
+    metrics_per_source: bool = False  # /metrics also has series labelled by source (one set per source)
 
     _by_name: dict[str, Source] = field(init=False, repr=False, compare=False)
 
@@ -229,6 +230,7 @@ def parse(raw: dict[str, Any], base_dir: Path, environ: Any) -> Settings:
         local_root=local_root,
         min_interval=min_interval,
         lease=lease,
+        metrics_per_source=_flag(service, "service.metrics_per_source"),
         **_service_extra(service),
     )
 
@@ -248,6 +250,7 @@ SERVICE_KEYS = (
     "publish_dir",
     "allow_private_addresses",
     "local_root",
+    "metrics_per_source",
     *_SERVICE_EXTRA,
 )
 

@@ -65,7 +65,7 @@ class Service:
         browser.shared().set_pages(settings.browser_pages)  # Chromium itself starts at the first render
         self.catalog.on_change = self._sources_changed
         self.admin = AdminToken(settings)  # every write needs it (web/auth.py)
-        self.metrics = Metrics()
+        self.metrics = Metrics(per_source=lambda: self.current.settings.metrics_per_source)
         self.runner = Runner(self.current, self.store, self.metrics, publish.notifier(self.current, self.store), clock)
         self.jobs: BackgroundScheduler | None = schedule.build(self.runner, first_run_in) if scheduled else None
         self.reloader = (

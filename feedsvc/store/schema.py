@@ -130,6 +130,7 @@ entries = Table(
     Column("content_tried_at", UTCDateTime()),
     PrimaryKeyConstraint("source", "identity"),
     Index("ix_entries_source_sort_at", "source", "sort_at"),
+    Index("ix_entries_sort_at", "sort_at"),  # migration 7: the newest entries of all sources (all.atom)
 )
 
 tombstones = Table(
@@ -256,6 +257,11 @@ def _full_text_columns(conn: Connection) -> None:
         if column.server_default is not None:
             definition += f" NOT NULL DEFAULT {column.server_default.arg}"  # type: ignore[attr-defined]
         conn.exec_driver_sql(f"ALTER TABLE entries ADD COLUMN {name} {definition}")
+def _index_entries_by_sort_at(conn: Connection) -> None:
+    """Migration 7: ``ix_entries_sort_at``, so the combined feed reads the newest entries of all sources
+    in one index scan instead of one query per source."""
+    (index,) = [index for index in entries.indexes if index.name == "ix_entries_sort_at"]
+    index.create(conn, checkfirst=True)
 
 
 Migration = Callable[[Connection], None]
@@ -267,6 +273,7 @@ MIGRATIONS: list[Migration] = [
     _warnings_and_invisible_title_duplicates,
     _create_defined_sources,
     _full_text_columns,
+    _index_entries_by_sort_at,
 ]
 
 

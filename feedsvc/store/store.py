@@ -326,6 +326,30 @@ class Store:
             found = {row.name: row.version for row in rows}
         return {name: found.get(name, 0) for name in names}
 
+    def newest_of_all(self, limit: int, offset: int = 0, since: datetime | None = None) -> list[Entry]:
+        """The newest entries of every source, in one query over ``ix_entries_sort_at``: by sort_at,
+        then first_seen, newest first; then source and identity (``limit`` of them after ``offset``).
+
+        ``since``: only entries whose sort_at is not older (the oldest of a window read before).
+        """
+        if limit < 0 or offset < 0:
+            raise ValueError(f"limit and offset must not be negative, got {limit} and {offset}")
+        query = _NEWEST_OF_ALL if since is None else _NEWEST_OF_ALL_SINCE
+        with self._read("newest of all") as conn:
+            rows = conn.execute(query, {"limit": limit, "offset": offset, "since": since}).all()
+        return [_entry_from(row) for row in rows]
+
+    def outcomes(self) -> dict[str, bool]:
+        """Every source ever attempted, with whether its latest refresh failed: one query, no entries read."""
+        with self._read("outcomes") as conn:
+            rows = conn.execute(_OUTCOMES).all()
+        return {name: error is not None for name, error in rows}
+
+    def entries_total(self) -> int:
+        """How many entries the database holds, of every source (removed ones included)."""
+        with self._read("entries total") as conn:
+            return conn.scalar(_ENTRIES_TOTAL) or 0
+
     def state(self, source: str, count_entries: bool = True) -> SourceState:
         """The source's state; with ``count_entries=False`` (a refresh's checks: backoff, guard) its
         ``entries_stored`` is 0 and it costs two primary-key reads instead of counting the entries."""
@@ -766,6 +790,15 @@ def _content_update(source: str, identity: str, values: dict[str, Any]) -> Any:
     )
 
 
+_NEWEST_OF_ALL = (
+    select(*_ENTRY_COLUMNS)
+    .order_by(entries.c.sort_at.desc(), entries.c.first_seen.desc(), entries.c.source, entries.c.identity)
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+_NEWEST_OF_ALL_SINCE = _NEWEST_OF_ALL.where(entries.c.sort_at >= bindparam("since"))
+_OUTCOMES = select(sources.c.name, sources.c.last_error).where(sources.c.last_attempt.is_not(None))
+_ENTRIES_TOTAL = select(func.count()).select_from(entries)
 _BEYOND_KEEP = (
     _newest_first(select(entries.c.identity).where(entries.c.source == bindparam("source")))
     .limit(bindparam("most"))

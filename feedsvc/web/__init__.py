@@ -56,7 +56,6 @@ def _counters(service: Service) -> Callable[[str], tuple[Counter, Counter] | Non
     def counters(name: str) -> tuple[Counter, Counter] | None:
         if service.settings.source(name) is None:
             return None
-        requests = service.metrics.feed_requests
-        return requests.labels(name, "200"), requests.labels(name, "304")
+        return service.metrics.feed_counters(name)
 
     return counters

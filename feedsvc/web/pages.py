@@ -1,6 +1,7 @@
 """The HTML pages and the OPML export: plain server-rendered pages, no JavaScript.
 
-GET /                  every source: status, last refresh, entry count, subscribe links
+GET /                  a page of sources (?limit=, ?after=, ?state=: web/listing.py): status, last
+                       refresh, entry count, subscribe links; above it, how many are ok, failing, never refreshed
 GET /sources/<name>    one source: its facts, last error and recent entries
 GET /opml              every feed as OPML 2.0 (``?format=rss|json`` for those formats)
 GET /healthz           liveness
@@ -20,9 +21,11 @@ from feedsvc.feeds import formats, render
 from feedsvc.feeds import opml as opml_document
 from feedsvc.feeds.render import Format
 from feedsvc.feeds.sanitize import plain, text_of_html
+from feedsvc.metrics import census
 from feedsvc.model import Entry, FullTextState
 from feedsvc.store import Store
 from feedsvc.urls import link
+from feedsvc.web import listing
 from feedsvc.web.context import service
 
 pages = Blueprint("pages", __name__)
@@ -56,8 +59,23 @@ def helpers() -> dict[str, object]:
 @pages.get("/")
 def index() -> str:
     settings, store = _settings_and_store()
-    states = store.states([s.name for s in settings.sources])
-    return render_template("index.html", rows=list(zip(settings.sources, states, strict=True)))
+    try:
+        wanted = listing.query(request.args)
+    except listing.BadRequest as exc:
+        abort(400, description=str(exc))
+    outcomes = store.outcomes()
+    found = listing.page(listing.matching(settings.sources, wanted.state, outcomes), wanted)
+    states = store.states([s.name for s in found.sources])
+    return render_template(
+        "index.html",
+        rows=list(zip(found.sources, states, strict=True)),
+        total=found.total,
+        counts=census((s.name for s in settings.sources), outcomes),
+        shown_state=wanted.state,
+        next_page=None if found.next_after is None else listing.link("/", wanted, found.next_after),
+        previous_page=None if found.previous_after is None else listing.link("/", wanted, found.previous_after),
+        by_state=lambda state: listing.link("/", listing.Query(wanted.limit, None, state), None),
+    )
 
 
 @pages.get("/sources/<name>")

@@ -1,13 +1,14 @@
 """What the operator reads: source status as JSON, Prometheus metrics, liveness and readiness.
 
-GET /api/sources            every source's status
+GET /api/sources            a page of sources' status (?limit=, ?after=, ?state=: web/listing.py)
 GET /api/sources/<name>     one source's status
-GET /metrics                Prometheus text exposition (this app's own registry)
+GET /metrics                Prometheus text exposition (this app's own registries: metrics.py)
 GET /readyz                 200 when the database answers and the scheduler runs, else 503
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,8 +16,10 @@ from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING, BaseSchedul
 from flask import Blueprint, Response, abort, jsonify, request
 
 from feedsvc import filters
-from feedsvc.metrics import CONTENT_TYPE
+from feedsvc.config import Source
+from feedsvc.metrics import CONTENT_TYPE, census
 from feedsvc.refresh import status as describe
+from feedsvc.web import listing
 from feedsvc.web.context import service
 
 status = Blueprint("status", __name__)
@@ -34,10 +37,11 @@ def _ticks() -> dict[str, datetime | None]:
     return {job.id: getattr(job, "next_run_time", None) for job in jobs.get_jobs()}
 
 
-def _described(names: list[str] | None = None) -> list[dict[str, Any]]:
+def _described(sources: Sequence[Source]) -> list[dict[str, Any]]:
+    """The status of ``sources``: a fixed number of queries, however many they are (plus the full-text
+    counts of those with ``full_text`` on: a page holds at most ``listing`` limit sources)."""
     running_service = service()
     settings = running_service.settings
-    sources = [s for s in settings.sources if names is None or s.name in names]
     states = running_service.store.states([s.name for s in sources])
     ticks, running, now = _ticks(), set(running_service.runner.running()), datetime.now(UTC)
     store = running_service.store
@@ -60,8 +64,20 @@ def _described(names: list[str] | None = None) -> list[dict[str, Any]]:
 
 
 @status.get("/api/sources")
-def sources() -> Response:
-    return jsonify({"sources": _described()})
+def sources() -> Response | tuple[Response, int]:
+    try:
+        wanted = listing.query(request.args)
+    except listing.BadRequest as exc:
+        return jsonify({"error": str(exc)}), 400
+    running_service = service()
+    outcomes = running_service.store.outcomes() if wanted.state is not None else None
+    found = listing.page(listing.matching(running_service.settings.sources, wanted.state, outcomes), wanted)
+    following = None if found.next_after is None else listing.link(request.path, wanted, found.next_after)
+    body = {"sources": _described(found.sources), "total": found.total, "limit": wanted.limit, "next": following}
+    response = jsonify(body)
+    if following is not None:
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    return response
 
 
 @status.get("/api/sources/<name>")
@@ -69,7 +85,7 @@ def source(name: str) -> Response:
     found = service().settings.source(name)
     if found is None:
         abort(404, description=f"no source named {name!r}")
-    described = _described([name])[0]
+    described = _described([found])[0]
     if found.include or found.exclude:  # what each filter hides of the stored entries (one source: affordable)
         stored = service().store.entries(name, limit=found.keep)
         described["filters"] = {
@@ -83,8 +99,12 @@ def source(name: str) -> Response:
 @status.get("/metrics")
 def metrics() -> Response:
     running_service = service()
-    states = running_service.store.states([s.name for s in running_service.settings.sources])
-    return Response(running_service.metrics.exposition(states), content_type=CONTENT_TYPE)
+    store, settings = running_service.store, running_service.settings
+    names = [source.name for source in settings.sources]
+    counts = census(names, store.outcomes())
+    states = store.states(names) if running_service.metrics.per_source() else ()
+    body = running_service.metrics.exposition(counts, store.entries_total(), states)
+    return Response(body, content_type=CONTENT_TYPE)
 
 
 @status.get("/readyz")

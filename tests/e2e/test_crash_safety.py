@@ -95,9 +95,9 @@ def test_sigkill_mid_refresh_loses_and_duplicates_nothing(tmp_path: Path, server
             ready = http("GET", f"{service.base_url}/readyz")
             assert ready.status == 200 and ready.json()["scheduler"] == "running"
             metrics = http("GET", f"{service.base_url}/metrics").body.decode()
-            assert 'feedsvc_refreshes_total{outcome="ok",source="kexue"}' in metrics
-            assert 'feedsvc_refresh_duration_seconds_count{source="kexue"}' in metrics
-            assert 'feedsvc_entries_stored{source="kexue"} ' + str(len(after)) in metrics
+            assert 'feedsvc_refreshes_total{outcome="ok"}' in metrics
+            assert "feedsvc_refresh_duration_seconds_count " in metrics
+            assert "feedsvc_entries_stored " + str(len(after)) in metrics
 
 
 @SERVERS

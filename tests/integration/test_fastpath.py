@@ -183,9 +183,23 @@ def test_feed_requests_are_counted(app: Flask) -> None:
     client.get("/feeds/all.atom")
     client.get("/feeds/nope.atom")
     text = client.get("/metrics").get_data(as_text=True)
+    assert 'feedsvc_feed_requests_total{status="200"} 2.0' in text
+    assert 'feedsvc_feed_requests_total{status="304"} 1.0' in text
+    assert "nope" not in text and "source=" not in text  # no per-source series by default
+
+
+def test_feed_requests_are_counted_per_source_when_asked(app: Flask) -> None:
+    service = service_of(app)
+    service.current.swap(dataclasses.replace(service.settings, metrics_per_source=True))
+    client = app.test_client()
+    etag = client.get("/feeds/kexue.atom").headers["ETag"]
+    client.get("/feeds/kexue.atom", headers={"If-None-Match": etag})
+    client.head("/feeds/kexue.atom")
+    client.get("/feeds/all.atom")
+    text = client.get("/metrics").get_data(as_text=True)
     assert 'feedsvc_feed_requests_total{source="kexue",status="200"} 2.0' in text
     assert 'feedsvc_feed_requests_total{source="kexue",status="304"} 1.0' in text
-    assert "nope" not in text and 'source="all"' not in text
+    assert 'source="all"' not in text
 
 
 def test_another_process_refresh_shows(db_url: str) -> None:

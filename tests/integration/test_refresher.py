@@ -213,14 +213,33 @@ def test_metrics_count_refreshes_and_feed_requests(rig: Rig) -> None:
     client.get("/feeds/kexue.atom")
     client.get("/feeds/nope.atom")
     text = client.get("/metrics").get_data(as_text=True)
-    assert 'feedsvc_refreshes_total{outcome="ok",source="kexue"} 1.0' in text
-    assert 'feedsvc_refresh_duration_seconds_count{source="kexue"} 1.0' in text
-    assert 'feedsvc_entries_stored{source="kexue"} 8.0' in text
-    assert 'feedsvc_feed_requests_total{source="kexue",status="200"} 2.0' in text
-    assert "nope" not in text
+    assert 'feedsvc_refreshes_total{outcome="ok"} 1.0' in text
+    assert "feedsvc_refresh_duration_seconds_count 1.0" in text
+    assert "feedsvc_entries_stored 8.0" in text
+    assert 'feedsvc_feed_requests_total{status="200"} 2.0' in text
+    assert 'feedsvc_sources{state="ok"} 1.0' in text and 'feedsvc_sources{state="never"} 0.0' in text
+    assert "nope" not in text and "source=" not in text
     # another service has its own registry: counts start at zero
     other = Service(rig.refresher.settings, store=rig.store, scheduled=False).app
     assert "feedsvc_refreshes_total{" not in other.test_client().get("/metrics").get_data(as_text=True)
+
+
+def test_metrics_per_source_when_the_setting_asks_for_them(rig: Rig) -> None:
+    """``metrics_per_source = true`` in the file, applied by a reload: series labelled by source."""
+    text = config_text(rig.site.url, ("kexue", "other"))
+    rig.path.write_text(text.replace("[service]\n", "[service]\nmetrics_per_source = true\n"), encoding="utf-8")
+    assert rig.post("/api/reload")[0] == 200
+    client = rig.app.test_client()
+    rig.post("/api/sources/kexue/refresh")
+    client.get("/feeds/kexue.atom")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'feedsvc_refreshes_total{outcome="ok",source="kexue"} 1.0' in text
+    assert 'feedsvc_refresh_duration_seconds_count{source="kexue"} 1.0' in text
+    assert 'feedsvc_entries_stored{source="kexue"} 8.0' in text
+    assert 'feedsvc_entries_stored{source="other"} 0.0' in text
+    assert 'feedsvc_consecutive_failures{source="kexue"} 0.0' in text
+    assert 'feedsvc_feed_requests_total{source="kexue",status="200"} 1.0' in text
+    assert 'feedsvc_sources{state="ok"} 1.0' in text and 'feedsvc_sources{state="never"} 1.0' in text
 
 
 def wait_until(condition: Callable[[], bool], what: str, timeout: float = 20) -> None:

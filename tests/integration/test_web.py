@@ -214,7 +214,9 @@ def test_index_lists_sources_with_status_counts_and_links(client: FlaskClient) -
     assert answer.status_code == 200 and answer.content_type == "text/html; charset=utf-8"
     page = etree.HTML(answer.data)
     names = page.xpath("//li[@class='source']/@id")
-    assert names == ["source-kexue", "source-evil"]
+    assert names == ["source-evil", "source-kexue"]  # by name
+    summary = " ".join(page.xpath("string(//p[@class='states'])").split())
+    assert summary == "2 sources: 1 ok, 1 failing, 0 never refreshed"
     kexue = page.xpath("//li[@id='source-kexue']")[0]
     assert kexue.xpath("string(.//span[@class='count'])") == "60"
     assert kexue.xpath("string(.//span[contains(@class, 'status')])") == "ok"

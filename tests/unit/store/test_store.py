@@ -138,6 +138,51 @@ def test_entries_query_uses_the_source_sort_index(store: Store, db_url: str) -> 
     assert any("ix_entries_source_sort_at" in row[-1] for row in plan), plan
 
 
+def test_newest_of_all_orders_every_source_in_one_query_with_offset_and_since(store: Store) -> None:
+    add(store, entry("a-new", published=T0 + timedelta(hours=2)), entry("a-tie", published=T0))
+    other = [
+        replace(entry("b-tie", published=T0), source="other"),
+        replace(entry("b-tie-later-seen", published=T0, first_seen=T0 + timedelta(minutes=1)), source="other"),
+        replace(entry("b-old", published=T0 - timedelta(days=1)), source="other"),
+    ]
+    store.apply("other", Diff(new=tuple(other), seen=3), ok())
+
+    def keys(found: list[Entry]) -> list[tuple[str, str]]:
+        return [(e.source, e.identity) for e in found]
+
+    everything = [
+        (SOURCE, "a-new"),
+        ("other", "b-tie-later-seen"),
+        (SOURCE, "a-tie"),  # equal sort_at and first_seen: by source, then identity
+        ("other", "b-tie"),
+        ("other", "b-old"),
+    ]
+    assert keys(store.newest_of_all(10)) == everything
+    assert keys(store.newest_of_all(2, offset=2)) == everything[2:4]
+    assert keys(store.newest_of_all(10, since=T0)) == everything[:4]
+    assert store.newest_of_all(0) == []
+
+
+def test_the_newest_of_all_query_uses_the_sort_index(store: Store, db_url: str) -> None:
+    if not db_url.startswith("sqlite"):
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+    with make_engine(db_url).connect() as conn:
+        plan = conn.execute(
+            text("EXPLAIN QUERY PLAN SELECT * FROM entries ORDER BY sort_at DESC, first_seen DESC LIMIT 50")
+        ).all()
+    assert any("ix_entries_sort_at" in row[-1] for row in plan), plan
+
+
+def test_outcomes_and_entries_total(store: Store) -> None:
+    add(store, entry("a"), entry("b"))
+    store.apply("down", Diff(), failed())
+    store.apply("other", Diff(new=(replace(entry("c"), source="other"),), seen=1), ok())
+    store.apply("other", Diff(), failed())
+    store.apply("fine", Diff(), ok())
+    assert store.outcomes() == {SOURCE: False, "down": True, "other": True, "fine": False}
+    assert store.entries_total() == 3
+
+
 # -- apply -----------------------------------------------------------------------------------------
 
 

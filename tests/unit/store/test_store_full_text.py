@@ -11,7 +11,7 @@ from sqlalchemy import inspect, text
 
 from feedsvc.model import Diff, Entry, SourceStatus
 from feedsvc.store import Store
-from feedsvc.store.schema import FULL_TEXT_COLUMNS, MIGRATIONS, migrate
+from feedsvc.store.schema import FULL_TEXT_COLUMNS, MIGRATIONS, _full_text_columns, migrate
 from feedsvc.store.store import CONTENT_ATTEMPTS, CONTENT_WINDOW, make_engine
 from tests.postgres import BACKENDS, database_url
 
@@ -121,7 +121,7 @@ def test_a_database_from_before_full_text_gets_the_columns_and_keeps_its_entries
     url = database_url(request, backend, tmp_path / "old.db")
     engine = make_engine(url)
     try:
-        migrate(engine, MIGRATIONS[:-1])
+        migrate(engine, MIGRATIONS[: MIGRATIONS.index(_full_text_columns)])
         with engine.begin() as conn:  # exactly the schema before the full-text migration
             for column in FULL_TEXT_COLUMNS:
                 conn.exec_driver_sql(f"ALTER TABLE entries DROP COLUMN {column}")
