@@ -13,7 +13,7 @@ All datetimes are timezone-aware; stored and compared in UTC.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 
@@ -168,6 +168,39 @@ class SourceStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class Lease:
+    """A source's lease as stored: its owner (``host:pid:instance:run``, see ``refresh/instances.py``) and end."""
+
+    owner: str
+    until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Instance:
+    """A running instance as it registered itself; ``heartbeat_age`` is measured by the database's clock."""
+
+    id: str
+    host: str
+    pid: int
+    started_at: datetime
+    heartbeat_at: datetime
+    heartbeat_age: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class HostSlot:
+    """A request slot reserved for one host: ``at`` on the clock that ``now`` was read from (the database's)."""
+
+    at: datetime
+    now: datetime
+
+    @property
+    def wait(self) -> float:
+        """Seconds from the reservation until the slot (0 when it is already due)."""
+        return max(0.0, (self.at - self.now).total_seconds())
+
+
+@dataclass(frozen=True, slots=True)
 class SourceState:
     """What the operator sees of a source."""
 
@@ -183,6 +216,7 @@ class SourceState:
     retry_after_until: datetime | None = None  # the site's Retry-After, when it sent one
     recent_posts: tuple[int, ...] = ()  # posts on the latest pages read, oldest first
     warning: str | None = None  # what the latest successful refresh left out, if anything
+    lease: Lease | None = None  # who holds the source's lease (perhaps expired, or a dead instance's)
 
 
 class Outcome(StrEnum):
@@ -208,6 +242,7 @@ class RefreshResult:
     error: str | None = None
     error_kind: str | None = None  # "timeout", "http", "too-large", "layout-change", ... when it failed
     deferred_until: datetime | None = None  # with DEFERRED: when the backoff ends
+    held_by: str | None = None  # with BUSY: the owner of the lease that holds the source
 
     @property
     def ok(self) -> bool:

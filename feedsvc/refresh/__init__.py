@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
-import socket
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,13 +21,15 @@ from feedsvc.config import Source
 from feedsvc.errors import FeedsvcError, LayoutChanged, StoreError
 from feedsvc.model import Diff, Outcome, RefreshResult, SourceStatus, Validators
 from feedsvc.refresh import backoff, guard, leases
-from feedsvc.refresh.politeness import HostGate
+from feedsvc.refresh.instances import ME, Liveness
+from feedsvc.refresh.politeness import HostGate, SharedHostGate
 from feedsvc.store import Store
 
 log = logging.getLogger("feedsvc.refresh")
 
-# This process's name in leases: two processes (or instances) never refresh one source at once.
-OWNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+# This process's name in leases, ``host:pid:id`` (refresh/instances.py): two processes (or
+# instances) never refresh one source at once.
+OWNER = ME.owner
 _runs = itertools.count(1)
 
 Notify = Callable[["Source", RefreshResult], None]
@@ -52,7 +51,8 @@ class Policy:
 
     scheduled: bool = False
     owner: str | None = None  # the lease owner; by default one of its own in this process
-    gate: HostGate | None = None  # the per-host gap between requests
+    gate: HostGate | SharedHostGate | None = None  # the per-host gap between requests
+    liveness: Liveness | None = None  # frees a lease a dead instance holds; None: leases only expire
     max_backoff: timedelta = backoff.DEFAULT_CAP
     observe: Observer | None = None
     notify: Notify | None = None
@@ -87,6 +87,8 @@ def run(store: Store, source: Source, now: datetime | Clock, policy: Policy = MA
         due_if_not_since = started_at - source.interval
     try:
         claimed = store.claim(source.name, owner, clock, source.lease_length, due_if_not_since=due_if_not_since)
+        if not claimed and policy.liveness is not None and policy.liveness.free_if_dead(source.name):
+            claimed = store.claim(source.name, owner, clock, source.lease_length, due_if_not_since=due_if_not_since)
     except StoreError as exc:
         log.warning("cannot claim %s: %s", source.name, exc)
         error = f"the store cannot be reached: {exc}"
@@ -94,8 +96,7 @@ def run(store: Store, source: Source, now: datetime | Clock, policy: Policy = MA
     if not claimed:
         if policy.scheduled:
             return RefreshResult(source.name, Outcome.NOT_DUE)
-        error = "a refresh of this source is already running"
-        return RefreshResult(source.name, Outcome.BUSY, error=error, error_kind="busy")
+        return _busy(store, source.name)
     started = time.perf_counter()
     try:
         with leases.kept(store, source.name, owner, source.lease_length):
@@ -126,6 +127,21 @@ def run_if_due(store: Store, source: Source, now: datetime | Clock, owner: str |
     """A scheduled ``run`` outside the runner (tools, tests): None when nothing was due."""
     result = run(store, source, now, Policy(scheduled=True, owner=owner))
     return None if result.outcome in (Outcome.NOT_DUE, Outcome.DEFERRED) else result
+
+
+def _busy(store: Store, source: str) -> RefreshResult:
+    """The answer to a manual refresh of a source another refresh holds: it names the holder."""
+    error = "a refresh of this source is already running"
+    try:
+        lease = store.lease(source)
+    except StoreError:
+        lease = None
+    if lease is not None:
+        until = "" if lease.until is None else f" until {lease.until.isoformat(timespec='seconds')}"
+        error += f" (leased by {lease.owner}{until})"
+    return RefreshResult(
+        source, Outcome.BUSY, error=error, error_kind="busy", held_by=None if lease is None else lease.owner
+    )
 
 
 def _release(store: Store, source: str, owner: str) -> None:

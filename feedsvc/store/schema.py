@@ -233,6 +233,31 @@ def _create_defined_sources(conn: Connection) -> None:
     metadata.create_all(conn, tables=[defined_sources], checkfirst=True)
 
 
+# when each host may next be asked, shared by every instance: ``Store.claim_host_slot`` reserves slots
+hosts = Table(
+    "hosts",
+    metadata,
+    Column("host", Text, primary_key=True),  # the lower-case hostname, as ``refresh/politeness.py`` names it
+    Column("next_allowed", UTCDateTime(), nullable=False),
+)
+
+# the running instances: each registers at start, beats every ``heartbeat``, deletes its row at a clean stop
+instances = Table(
+    "instances",
+    metadata,
+    Column("id", Text, primary_key=True),  # random per process: survives neither a restart nor PID reuse
+    Column("host", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("heartbeat_at", UTCDateTime(), nullable=False),
+)
+
+
+def _create_hosts_and_instances(conn: Connection) -> None:
+    """Migration: hosts (the host gap across instances) and instances (who is alive, for leases)."""
+    metadata.create_all(conn, tables=[hosts, instances], checkfirst=True)
+
+
 Migration = Callable[[Connection], None]
 
 MIGRATIONS: list[Migration] = [
@@ -241,6 +266,7 @@ MIGRATIONS: list[Migration] = [
     _create_source_health,
     _warnings_and_invisible_title_duplicates,
     _create_defined_sources,
+    _create_hosts_and_instances,
 ]
 
 

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -38,7 +38,10 @@ from feedsvc.model import (
     DateEvidence,
     Diff,
     Entry,
+    HostSlot,
+    Instance,
     Known,
+    Lease,
     Listing,
     ListingItem,
     SourceState,
@@ -50,6 +53,8 @@ from feedsvc.store import watch as _watch
 from feedsvc.store.schema import (
     WRITE_OPTION,
     entries,
+    hosts,
+    instances,
     listings,
     migrate,
     source_health,
@@ -63,6 +68,7 @@ TOMBSTONE_MAX_AGE = timedelta(days=365)  # a tombstone neither made nor seen on 
 MAX_PRUNED_PER_APPLY = 5_000  # entries (and tombstones) pruned by one apply; the rest by the next ones
 RECENT_POSTS_KEPT = 5  # posts-on-page counts remembered per source for the layout-change guard
 SQLITE_BUSY_TIMEOUT_MS = 5000
+HOST_LOCK_TIMEOUT = "5s"  # PostgreSQL: the longest a host-slot claim waits for another's row lock
 _CHUNK = 500  # identities per IN (...) list
 
 _T = TypeVar("_T")
@@ -280,6 +286,22 @@ class Store:
             query = select(sources.c.name, sources.c.lease_owner).where(sources.c.lease_owner.is_not(None))
             return {row.name: row.lease_owner for row in conn.execute(query)}
 
+    def lease(self, source: str) -> Lease | None:
+        """Who holds the source's lease (perhaps expired), or None when it is free."""
+        with self._read("lease", source) as conn:
+            row = conn.execute(_LEASE, {"name": source}).one_or_none()
+        return None if row is None or row.lease_owner is None else Lease(row.lease_owner, row.lease_until)
+
+    def instances(self) -> dict[str, Instance]:
+        """The registered instances by id, each with its heartbeat's age on the database's clock."""
+        with self._read("instances") as conn:
+            now = _database_now(conn)
+            rows = conn.execute(select(instances)).all()
+        return {
+            row.id: Instance(row.id, row.host, row.pid, row.started_at, row.heartbeat_at, now - row.heartbeat_at)
+            for row in rows
+        }
+
     def ping(self) -> bool:
         """True when the database answers ``SELECT 1`` and its latest write did not fail for lack of space."""
         if self.write_error is not None:
@@ -348,6 +370,39 @@ class Store:
             else:
                 result = conn.execute(_CLAIM_IF_DUE, params | {"b_due": due_if_not_since})
             return result.rowcount == 1
+
+    def claim_host_slot(self, host: str, gap: timedelta, now: datetime | None = None) -> HostSlot:
+        """Reserve the next request slot of ``host``: ``max(now, next_allowed)``, and move
+        ``next_allowed`` to ``gap`` after it, in one short write transaction; return the slot.
+
+        ``now`` is, unless given, the database's clock on PostgreSQL (``clock_timestamp()``, read
+        once the host's row is locked, so instances on machines whose clocks differ agree) and this
+        machine's on SQLite (whose file only processes of one machine share). The caller waits
+        ``HostSlot.wait`` seconds: a duration, so its own clock's offset does not matter.
+        """
+        with self._write("claim host slot", host) as conn:
+            postgres = conn.dialect.name == "postgresql"
+            if postgres:
+                conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{HOST_LOCK_TIMEOUT}'")
+            conn.execute(_ENSURE_HOST[conn.dialect.name], {"b_host": host, "b_never": _NEVER})
+            next_allowed = conn.scalar(_HOST_FOR_UPDATE, {"b_host": host})
+            current = now if now is not None else _database_now(conn)
+            slot = max(current, next_allowed)
+            conn.execute(_MOVE_HOST, {"b_host": host, "b_next": slot + gap})
+        return HostSlot(slot, current)
+
+    def beat(self, instance: str, host: str, pid: int) -> None:
+        """Record that ``instance`` is alive, now on the database's clock (registering it when its row is missing)."""
+        with self._write("heartbeat", instance) as conn:
+            now = _database_now(conn)
+            values = {"b_id": instance, "b_host": host, "b_pid": pid, "b_now": now}
+            if conn.execute(_BEAT, values).rowcount == 0:
+                conn.execute(_REGISTER, values)
+
+    def forget_instance(self, instance: str) -> bool:
+        """Delete the instance's row (a clean stop, or one found dead); False when there was none."""
+        with self._write("forget instance", instance) as conn:
+            return conn.execute(delete(instances).where(instances.c.id == instance)).rowcount == 1
 
     # -- sources defined in the database (feedsvc/store/defined.py) -----------------------
 
@@ -418,6 +473,26 @@ _RELEASE = (
     update(sources)
     .where(sources.c.name == bindparam("b_name"), sources.c.lease_owner == bindparam("b_owner"))
     .values(lease_owner=None, lease_until=None)
+)
+_LEASE = select(sources.c.lease_owner, sources.c.lease_until).where(sources.c.name == bindparam("name"))
+_NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # a new host's next_allowed: it may be asked at once
+_ENSURE_HOST = {
+    "sqlite": sqlite.insert(hosts)
+    .values(host=bindparam("b_host"), next_allowed=bindparam("b_never"))
+    .on_conflict_do_nothing(index_elements=["host"]),
+    "postgresql": postgresql.insert(hosts)
+    .values(host=bindparam("b_host"), next_allowed=bindparam("b_never"))
+    .on_conflict_do_nothing(index_elements=["host"]),
+}
+_HOST_FOR_UPDATE = select(hosts.c.next_allowed).where(hosts.c.host == bindparam("b_host")).with_for_update()
+_MOVE_HOST = update(hosts).where(hosts.c.host == bindparam("b_host")).values(next_allowed=bindparam("b_next"))
+_BEAT = update(instances).where(instances.c.id == bindparam("b_id")).values(heartbeat_at=bindparam("b_now"))
+_REGISTER = insert(instances).values(
+    id=bindparam("b_id"),
+    host=bindparam("b_host"),
+    pid=bindparam("b_pid"),
+    started_at=bindparam("b_now"),
+    heartbeat_at=bindparam("b_now"),
 )
 _NOTIFY = text(_watch.notify_statement())  # PostgreSQL: other processes' watches hear of the change at commit
 _BUMP_VERSION = update(sources).where(sources.c.name == bindparam("b_name")).values(version=sources.c.version + 1)
@@ -698,6 +773,13 @@ def _entry_from(row: Sequence[Any]) -> Entry:
     )
 
 
+def _database_now(conn: Connection) -> datetime:
+    """The database's clock on PostgreSQL (the same for every instance, wherever it runs); this machine's on SQLite."""
+    if conn.dialect.name == "postgresql":
+        return conn.scalar(text("SELECT clock_timestamp()")).astimezone(UTC)
+    return datetime.now(UTC)
+
+
 def _state(name: str, row: Row[Any] | None, stored: int) -> SourceState:
     if row is None:
         return SourceState(name=name, entries_stored=stored)
@@ -712,6 +794,7 @@ def _state(name: str, row: Row[Any] | None, stored: int) -> SourceState:
         version=row.version,
         icon=row.icon,
         warning=row.last_warning,
+        lease=None if row.lease_owner is None else Lease(row.lease_owner, row.lease_until),
     )
 
 

@@ -16,6 +16,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 
 from feedsvc import filters
 from feedsvc.metrics import CONTENT_TYPE
+from feedsvc.refresh import instances
 from feedsvc.refresh import status as describe
 from feedsvc.web.context import service
 
@@ -40,8 +41,18 @@ def _described(names: list[str] | None = None) -> list[dict[str, Any]]:
     sources = [s for s in settings.sources if names is None or s.name in names]
     states = running_service.store.states([s.name for s in sources])
     ticks, running, now = _ticks(), set(running_service.runner.running()), datetime.now(UTC)
+    known = running_service.store.instances() if any(state.lease for state in states) else {}
+    liveness = running_service.runner.liveness
     described = [
-        describe.describe(source, state, ticks.get(source.name), settings.max_backoff, now, source.name in running)
+        describe.describe(
+            source,
+            state,
+            ticks.get(source.name),
+            settings.max_backoff,
+            now,
+            source.name in running,
+            instances.describe(state.lease, known, liveness, now),
+        )
         for source, state in zip(sources, states, strict=True)
     ]
     if running_service.store.write_error is not None:  # a failure the database could not record: shown from memory
