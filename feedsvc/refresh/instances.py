@@ -108,7 +108,9 @@ class Liveness:
         return None
 
 
-def describe(lease: Lease | None, known: dict[str, Instance], liveness: Liveness, now: datetime) -> dict[str, Any] | None:
+def describe(
+    lease: Lease | None, known: dict[str, Instance], liveness: Liveness, now: datetime
+) -> dict[str, Any] | None:
     """A lease for the status JSON: who holds it and whether that holder is alive (None when free)."""
     if lease is None:
         return None

@@ -24,7 +24,8 @@ def silence(url: str, instance: str, for_: timedelta) -> None:
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
-            conn.execute(update(instances).where(instances.c.id == instance).values(heartbeat_at=datetime.now(UTC) - for_))
+            silent_since = datetime.now(UTC) - for_
+            conn.execute(update(instances).where(instances.c.id == instance).values(heartbeat_at=silent_since))
     finally:
         engine.dispose()
 
