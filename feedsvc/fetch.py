@@ -13,6 +13,7 @@ import re
 import socket
 import stat
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -61,14 +62,21 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codec
 
 
 def get(
-    source: Source, validators: Validators, now: datetime, *, policy: outbound.Policy | None = None
+    source: Source,
+    validators: Validators,
+    now: datetime,
+    *,
+    policy: outbound.Policy | None = None,
+    answered: Callable[[], None] | None = None,
 ) -> Snapshot | None:
     """The source's page now; ``None`` when unchanged since ``validators``.
 
     Every hop of the request is checked by ``outbound`` against ``policy``: by default the
     source's own (its configured host and port exempt); pass ``outbound.for_user_url()`` for a
     URL a user typed. Error messages never carry the URL's user name or password.
-    The gap between requests to one host is kept by ``refresh.run`` (``politeness.HostGate``).
+    The gap between requests to one host is kept by ``refresh.run`` (``politeness``): it takes
+    the host's turn before calling, and ``answered`` ends it as soon as the first response's
+    headers have arrived (the body may take longer).
     """
     if source.is_local:
         return _read_file(source, now)
@@ -77,7 +85,7 @@ def get(
     if policy is None:
         policy = outbound.for_source(source.url, source.allow_private_addresses)
     try:
-        return _download(source, validators, now, policy)
+        return _download(source, validators, now, policy, answered)
     except FetchError as exc:  # the status is public: no password, and no URL at all for a secret source
         if exc.args and isinstance(exc.args[0], str):
             exc.args = (_scrubbed(exc.args[0], source), *exc.args[1:])
@@ -196,7 +204,13 @@ def _retry() -> Retry:
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
-def _download(source: Source, validators: Validators, now: datetime, policy: outbound.Policy) -> Snapshot | None:
+def _download(
+    source: Source,
+    validators: Validators,
+    now: datetime,
+    policy: outbound.Policy,
+    answered: Callable[[], None] | None,
+) -> Snapshot | None:
     headers = {
         "User-Agent": USER_AGENT,
         "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.5",
@@ -221,6 +235,9 @@ def _download(source: Source, validators: Validators, now: datetime, policy: out
                     allow_redirects=False,
                 ) as response,
             ):
+                if answered is not None:
+                    answered()
+                    answered = None
                 location = response.headers.get("Location")
                 if response.status_code in REDIRECTS and location:
                     try:

@@ -188,15 +188,21 @@ class Instance:
 
 
 @dataclass(frozen=True, slots=True)
-class HostSlot:
-    """A request slot reserved for one host: ``at`` on the clock that ``now`` was read from (the database's)."""
+class HostTurn:
+    """The answer to asking for a host's turn, on the clock ``now`` was read from (the database's).
 
+    ``taken``: the turn is the asker's, and its request may go out at ``at``. Otherwise ``holder``
+    has it, its request due at ``at``: ask again then.
+    """
+
+    taken: bool
     at: datetime
     now: datetime
+    holder: str | None = None  # when not taken: who has the turn
 
     @property
     def wait(self) -> float:
-        """Seconds from the reservation until the slot (0 when it is already due)."""
+        """Seconds from the answer until ``at`` (0 when it is already past)."""
         return max(0.0, (self.at - self.now).total_seconds())
 
 

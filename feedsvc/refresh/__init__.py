@@ -13,6 +13,7 @@ import itertools
 import logging
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -100,9 +101,10 @@ def run(store: Store, source: Source, now: datetime | Clock, policy: Policy = MA
     started = time.perf_counter()
     try:
         with leases.kept(store, source.name, owner, source.lease_length):
-            if policy.gate is not None and not source.is_local:
-                policy.gate.wait(source.url)  # under the lease: the attempt is dated after the wait
-            result = _refresh(store, source, max(started_at, clock()))
+            # the host's turn, under the lease: the attempt is dated after the wait; ended once answered
+            turn = policy.gate.turn(source.url) if policy.gate is not None and not source.is_local else None
+            with turn or nullcontext():
+                result = _refresh(store, source, max(started_at, clock()), None if turn is None else turn.release)
             if policy.notify is not None and (result.new or result.changed):
                 _notify(policy.notify, source, result)
     finally:
@@ -151,10 +153,14 @@ def _release(store: Store, source: str, owner: str) -> None:
         log.warning("cannot release the lease on %s (it expires by itself): %s", source, exc)
 
 
-def _refresh(store: Store, source: Source, now: datetime) -> RefreshResult:
+def _refresh(store: Store, source: Source, now: datetime, answered: Callable[[], None] | None) -> RefreshResult:
     seen: int | None = None
     try:
-        snapshot = fetch.get(source, store.validators(source.name), now)
+        try:
+            snapshot = fetch.get(source, store.validators(source.name), now, answered=answered)
+        finally:
+            if answered is not None:  # a failed request ends the host's turn too
+                answered()
         if snapshot is None:
             store.apply(source.name, Diff(), SourceStatus(now, ok=True), keep=source.keep)
             return RefreshResult(source.name, Outcome.NOT_MODIFIED)

@@ -59,8 +59,8 @@ class Runner:
         self.metrics = metrics or Metrics()
         self._notify = notify
         self._clock = clock
-        self.gate = SharedHostGate(store, current.settings.host_gap.total_seconds())
         self.liveness = Liveness(store, current.settings.heartbeat)
+        self.gate = SharedHostGate(store, current.settings.host_gap.total_seconds(), liveness=self.liveness)
         current.on_swap(self._follow)
         self._lock = threading.Lock()
         self._running: dict[str, Future[RefreshResult]] = {}

@@ -233,12 +233,14 @@ def _create_defined_sources(conn: Connection) -> None:
     metadata.create_all(conn, tables=[defined_sources], checkfirst=True)
 
 
-# when each host may next be asked, shared by every instance: ``Store.claim_host_slot`` reserves slots
+# each host's turn, passed between every instance's requests: ``Store.take_host_turn`` / ``end_host_turn``
 hosts = Table(
     "hosts",
     metadata,
     Column("host", Text, primary_key=True),  # the lower-case hostname, as ``refresh/politeness.py`` names it
-    Column("next_allowed", UTCDateTime(), nullable=False),
+    Column("next_allowed", UTCDateTime(), nullable=False),  # free: the next request's earliest time; taken: its slot
+    Column("holder", Text),  # who has the turn (its request is under way), or NULL
+    Column("held_until", UTCDateTime()),  # when a turn never ended (its holder died) may be taken anyway
 )
 
 # the running instances: each registers at start, beats every ``heartbeat``, deletes its row at a clean stop

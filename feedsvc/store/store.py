@@ -38,7 +38,7 @@ from feedsvc.model import (
     DateEvidence,
     Diff,
     Entry,
-    HostSlot,
+    HostTurn,
     Instance,
     Known,
     Lease,
@@ -371,25 +371,41 @@ class Store:
                 result = conn.execute(_CLAIM_IF_DUE, params | {"b_due": due_if_not_since})
             return result.rowcount == 1
 
-    def claim_host_slot(self, host: str, gap: timedelta, now: datetime | None = None) -> HostSlot:
-        """Reserve the next request slot of ``host``: ``max(now, next_allowed)``, and move
-        ``next_allowed`` to ``gap`` after it, in one short write transaction; return the slot.
+    def take_host_turn(
+        self, host: str, holder: str, hold: timedelta, now: datetime | None = None, dead: str | None = None
+    ) -> HostTurn:
+        """Take ``host``'s turn for ``holder`` unless another holds it, in one short write transaction.
+
+        A free turn (or one held past its ``held_until``, or by ``dead``: a holder the caller found
+        dead) is taken: its slot is
+        ``max(now, next_allowed)``, kept in ``next_allowed`` while the turn lasts, and the turn may
+        be taken over ``hold`` after the slot. ``end_host_turn`` passes it on once the request was
+        answered, so the next request is counted from that moment, not from a slot planned before.
 
         ``now`` is, unless given, the database's clock on PostgreSQL (``clock_timestamp()``, read
-        once the host's row is locked, so instances on machines whose clocks differ agree) and this
-        machine's on SQLite (whose file only processes of one machine share). The caller waits
-        ``HostSlot.wait`` seconds: a duration, so its own clock's offset does not matter.
+        once the host's row is locked, so instances whose clocks differ agree) and this machine's on
+        SQLite (whose file only processes of one machine share). The caller waits ``HostTurn.wait``
+        seconds: a duration, so its own clock's offset does not matter.
         """
-        with self._write("claim host slot", host) as conn:
-            postgres = conn.dialect.name == "postgresql"
-            if postgres:
+        with self._write("take host turn", host) as conn:
+            if conn.dialect.name == "postgresql":
                 conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{HOST_LOCK_TIMEOUT}'")
             conn.execute(_ENSURE_HOST[conn.dialect.name], {"b_host": host, "b_never": _NEVER})
-            next_allowed = conn.scalar(_HOST_FOR_UPDATE, {"b_host": host})
+            row = conn.execute(_HOST_FOR_UPDATE, {"b_host": host}).one()
             current = now if now is not None else _database_now(conn)
-            slot = max(current, next_allowed)
-            conn.execute(_MOVE_HOST, {"b_host": host, "b_next": slot + gap})
-        return HostSlot(slot, current)
+            if row.holder not in (None, holder, dead) and row.held_until > current:
+                return HostTurn(False, row.next_allowed, current, row.holder)
+            slot = max(current, row.next_allowed)
+            conn.execute(_TAKE_HOST, {"b_host": host, "b_slot": slot, "b_holder": holder, "b_until": slot + hold})
+        return HostTurn(True, slot, current)
+
+    def end_host_turn(self, host: str, holder: str, gap: timedelta, now: datetime | None = None) -> bool:
+        """Pass ``host``'s turn on: the next request no sooner than ``gap`` from now (the clock as in
+        ``take_host_turn``). False (and no change) when ``holder`` no longer has the turn."""
+        with self._write("end host turn", host) as conn:
+            current = now if now is not None else _database_now(conn)
+            result = conn.execute(_END_HOST, {"b_host": host, "b_holder": holder, "b_next": current + gap})
+            return result.rowcount == 1
 
     def beat(self, instance: str, host: str, pid: int) -> None:
         """Record that ``instance`` is alive, now on the database's clock (registering it when its row is missing)."""
@@ -484,8 +500,21 @@ _ENSURE_HOST = {
     .values(host=bindparam("b_host"), next_allowed=bindparam("b_never"))
     .on_conflict_do_nothing(index_elements=["host"]),
 }
-_HOST_FOR_UPDATE = select(hosts.c.next_allowed).where(hosts.c.host == bindparam("b_host")).with_for_update()
-_MOVE_HOST = update(hosts).where(hosts.c.host == bindparam("b_host")).values(next_allowed=bindparam("b_next"))
+_HOST_FOR_UPDATE = (
+    select(hosts.c.next_allowed, hosts.c.holder, hosts.c.held_until)
+    .where(hosts.c.host == bindparam("b_host"))
+    .with_for_update()
+)
+_TAKE_HOST = (
+    update(hosts)
+    .where(hosts.c.host == bindparam("b_host"))
+    .values(next_allowed=bindparam("b_slot"), holder=bindparam("b_holder"), held_until=bindparam("b_until"))
+)
+_END_HOST = (
+    update(hosts)
+    .where(hosts.c.host == bindparam("b_host"), hosts.c.holder == bindparam("b_holder"))
+    .values(next_allowed=bindparam("b_next"), holder=None, held_until=None)
+)
 _BEAT = update(instances).where(instances.c.id == bindparam("b_id")).values(heartbeat_at=bindparam("b_now"))
 _REGISTER = insert(instances).values(
     id=bindparam("b_id"),
