@@ -36,6 +36,7 @@ log = logging.getLogger("feedsvc.refresh.politeness")
 
 WARN_EVERY = 60.0  # seconds between two warnings that the store cannot space requests
 POLL = 0.02  # seconds between two asks for a turn another instance holds past its slot
+JUDGE_AFTER = 1.0  # seconds a turn is held past its slot before its holder is judged (alive or dead)
 HOLD = timedelta(seconds=30)  # a turn not ended this long after its slot (its holder died) may be taken
 
 
@@ -182,8 +183,8 @@ class SharedHostGate:
         """Ask until the turn is ours, then wait for its slot; return the seconds waited in all.
 
         A turn held past its slot is asked for again every ``POLL``, less often the longer it lasts
-        (at most a second apart); held past the heartbeat bound, its holder is judged, and a dead
-        one's turn is taken at once instead of after ``HOLD``."""
+        (at most a second apart); held longer than ``JUDGE_AFTER``, its holder is judged at each ask
+        (``instances.Liveness``), and a dead one's turn is taken at once instead of after ``HOLD``."""
         waited, dead = 0.0, None
         while True:
             answer = self.store.take_host_turn(host, self.holder, HOLD + timedelta(seconds=self.gap), dead=dead)
@@ -203,7 +204,7 @@ class SharedHostGate:
 
     def _dead(self, holder: str, overdue: float) -> bool:
         liveness = self.liveness
-        if liveness is None or overdue <= liveness.bound.total_seconds():
+        if liveness is None or overdue <= min(JUDGE_AFTER, liveness.bound.total_seconds()):
             return False
         if liveness.alive(holder):
             return False
