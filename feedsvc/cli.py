@@ -264,6 +264,7 @@ def _refresh(settings: config.Settings, args: argparse.Namespace) -> int:
         service.stop()
         print(f"feedsvc: unknown source(s): {', '.join(unknown)}", file=sys.stderr)
         return 2
+    service.heartbeat.start()  # registered: other instances see its leases held by a live instance
     failed = 0
     chosen = [source for source in settings.sources if not args.source or source.name in args.source]
     progress = sys.stderr.isatty()  # on a terminal, "[n/N] name" as each refresh starts

@@ -30,8 +30,8 @@ RESERVED_NAME = "all"  # /feeds/all.atom is every source in one feed
 SERVERS = ("waitress", "granian")
 DEFAULT_SERVER = "granian"  # by measurement: docs/performance.md, *What the numbers show*
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-_DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_DURATION = re.compile(r"^(\d+)\s*(ms|s|m|h|d)$")
+_UNITS = {"ms": "milliseconds", "s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 MAX_DURATION = timedelta(days=3650)  # any duration setting
 MAX_TIMEOUT = 600.0  # seconds: sources.timeout
 MAX_BYTES = 1_000_000_000  # sources.max_bytes
@@ -106,6 +106,7 @@ class Settings:
     max_backoff: timedelta = timedelta(hours=6)  # longest wait after repeated failures
     manual_refresh_gap: timedelta = timedelta(seconds=10)  # between two manual refreshes of one source
     shutdown_grace: timedelta = timedelta(seconds=30)  # how long SIGTERM waits for running refreshes
+    heartbeat: timedelta = timedelta(seconds=5)  # how often an instance records it is alive (3 missed: dead)
     allow_private_addresses: bool = False  # outbound requests may reach loopback/private/link-local addresses
     local_root: Path | None = None  # local file sources must be under this directory
     # what sources kept in the database (feedsvc/user_sources.py) are checked with
@@ -235,7 +236,9 @@ def parse(raw: dict[str, Any], base_dir: Path, environ: Any) -> Settings:
     )
 
 
-_SERVICE_EXTRA = ("workers", "host_gap", "max_backoff", "manual_refresh_gap", "shutdown_grace", "browser_pages")
+_SERVICE_EXTRA = (
+    "workers", "host_gap", "max_backoff", "manual_refresh_gap", "shutdown_grace", "browser_pages", "heartbeat",
+)  # fmt: skip
 SERVICE_KEYS = (
     "server",
     "bind",
@@ -267,6 +270,9 @@ def _service_extra(service: dict[str, Any]) -> dict[str, Any]:
         key: _duration(_get(service, f"service.{key}", str, _format(getattr(DEFAULTS, key))), f"service.{key}", True)
         for key in ("host_gap", "max_backoff", "manual_refresh_gap", "shutdown_grace")
     }
+    durations["heartbeat"] = _duration(
+        _get(service, "service.heartbeat", str, _format(DEFAULTS.heartbeat)), "service.heartbeat"
+    )
     if durations["max_backoff"] < timedelta(minutes=1):
         raise ConfigError(f"service.max_backoff: at least 1m, got {durations['max_backoff']}")
     return {"workers": workers, "browser_pages": browser_pages, **durations}
@@ -506,6 +512,8 @@ def _duration(value: str, path: str, allow_zero: bool = False) -> timedelta:
 
 def _format(duration: timedelta) -> str:
     """``1m``, ``90s``, ``2h``: the shortest exact form, as the config writes durations."""
+    if duration % timedelta(seconds=1):
+        return f"{duration // timedelta(milliseconds=1)}ms"
     seconds = int(duration.total_seconds())
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds % size == 0:

@@ -18,7 +18,7 @@ import re
 import socket
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -69,33 +69,40 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codec
 
 
 def get(
-    source: Source, validators: Validators, now: datetime, *, policy: outbound.Policy | None = None
+    source: Source,
+    validators: Validators,
+    now: datetime,
+    *,
+    policy: outbound.Policy | None = None,
+    answered: Callable[[], None] | None = None,
 ) -> Snapshot | None:
     """The source's page now; ``None`` when unchanged since ``validators``.
 
     Every hop of the request is checked by ``outbound`` against ``policy``: by default the
     source's own (its configured host and port exempt); pass ``outbound.for_user_url()`` for a
     URL a user typed. Error messages never carry the URL's user name or password.
-    The gap between requests to one host is kept by ``refresh.run`` (``politeness.HostGate``).
+    The gap between requests to one host is kept by ``refresh.run`` (``politeness``): it takes
+    the host's turn before calling, and ``answered`` ends it as soon as the first response's
+    headers have arrived (the body may take longer).
     """
     if source.is_local:
         return _read_file(source, now)
     with _published_errors(source):
         if source.fetch == "browser":
             return _render(source, now, policy or _policy(source))
-        return _download(source, validators, now, policy or _policy(source), source.url)
+        return _download(source, validators, now, policy or _policy(source), source.url, answered)
 
 
-def article(source: Source, url: str, now: datetime) -> Snapshot:
+def article(source: Source, url: str, now: datetime, answered: Callable[[], None] | None = None) -> Snapshot:
     """One of the source's article pages (``full_text``), fetched as the source's own page is: the
     same address checks (its own host exempt for a config file source), timeouts, retries,
     decoding and bounds; at most ``max_bytes`` and ``bounds.MAX_ARTICLE_BYTES``. Unconditional (an
     article whose text was taken is never fetched again); a page that is not HTML is a
-    ``FetchError``. The host gap is the caller's.
+    ``FetchError``. The host gap is the caller's (``answered`` as for ``get``).
     """
     limited = replace(source, max_bytes=min(source.max_bytes, bounds.MAX_ARTICLE_BYTES))
     with _published_errors(source):
-        snapshot = _download(limited, Validators(), now, _policy(source), url)
+        snapshot = _download(limited, Validators(), now, _policy(source), url, answered)
     if snapshot is None:
         raise FetchError(f"{url}: HTTP 304 Not Modified to a request that was not conditional")
     if snapshot.media_type != "text/html":
@@ -235,9 +242,15 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 def _download(
-    source: Source, validators: Validators, now: datetime, policy: outbound.Policy, start: str
+    source: Source,
+    validators: Validators,
+    now: datetime,
+    policy: outbound.Policy,
+    start: str,
+    answered: Callable[[], None] | None = None,
 ) -> Snapshot | None:
-    """``start`` (the source's page, or one of its articles) with the source's limits."""
+    """``start`` (the source's page, or one of its articles) with the source's limits; ``answered``
+    is called once the first response's headers have arrived."""
     headers = {
         "User-Agent": USER_AGENT,
         "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.5",
@@ -262,6 +275,9 @@ def _download(
                     allow_redirects=False,
                 ) as response,
             ):
+                if answered is not None:
+                    answered()
+                    answered = None
                 location = response.headers.get("Location")
                 if response.status_code in REDIRECTS and location:
                     try:

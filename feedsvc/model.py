@@ -13,7 +13,7 @@ All datetimes are timezone-aware; stored and compared in UTC.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 
@@ -218,6 +218,45 @@ class SourceStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class Lease:
+    """A source's lease as stored: its owner (``host:pid:instance:run``, see ``refresh/instances.py``) and end."""
+
+    owner: str
+    until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Instance:
+    """A running instance as it registered itself; ``heartbeat_age`` is measured by the database's clock."""
+
+    id: str
+    host: str
+    pid: int
+    started_at: datetime
+    heartbeat_at: datetime
+    heartbeat_age: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class HostTurn:
+    """The answer to asking for a host's turn, on the clock ``now`` was read from (the database's).
+
+    ``taken``: the turn is the asker's, and its request may go out at ``at``. Otherwise ``holder``
+    has it, its request due at ``at``: ask again then.
+    """
+
+    taken: bool
+    at: datetime
+    now: datetime
+    holder: str | None = None  # when not taken: who has the turn
+
+    @property
+    def wait(self) -> float:
+        """Seconds from the answer until ``at`` (0 when it is already past)."""
+        return max(0.0, (self.at - self.now).total_seconds())
+
+
+@dataclass(frozen=True, slots=True)
 class SourceState:
     """What the operator sees of a source."""
 
@@ -233,6 +272,7 @@ class SourceState:
     retry_after_until: datetime | None = None  # the site's Retry-After, when it sent one
     recent_posts: tuple[int, ...] = ()  # posts on the latest pages read, oldest first
     warning: str | None = None  # what the latest successful refresh left out, if anything
+    lease: Lease | None = None  # who holds the source's lease (perhaps expired, or a dead instance's)
 
 
 class Outcome(StrEnum):
@@ -259,6 +299,7 @@ class RefreshResult:
     error_kind: str | None = None  # "timeout", "http", "too-large", "layout-change", ... when it failed
     deferred_until: datetime | None = None  # with DEFERRED: when the backoff ends
     full_text: FullTextReport | None = None  # the full-text step, when the source has full_text and it ran
+    held_by: str | None = None  # with BUSY: the owner of the lease that holds the source
 
     @property
     def ok(self) -> bool:

@@ -31,6 +31,7 @@ from feedsvc.errors import ConfigError, FeedsvcError
 from feedsvc.feeds import publish, static
 from feedsvc.metrics import Metrics
 from feedsvc.refresh import recovery, schedule
+from feedsvc.refresh.heartbeat import Heartbeat
 from feedsvc.refresh.reload import Reloader, Report, moved
 from feedsvc.refresh.runner import Runner
 from feedsvc.store import Store
@@ -67,6 +68,7 @@ class Service:
         self.admin = AdminToken(settings)  # every write needs it (web/auth.py)
         self.metrics = Metrics(per_source=lambda: self.current.settings.metrics_per_source)
         self.runner = Runner(self.current, self.store, self.metrics, publish.notifier(self.current, self.store), clock)
+        self.heartbeat = Heartbeat(self.store, lambda: self.settings.heartbeat)
         self.jobs: BackgroundScheduler | None = schedule.build(self.runner, first_run_in) if scheduled else None
         self.reloader = (
             None
@@ -90,8 +92,10 @@ class Service:
         return create_app(self)
 
     def start(self) -> None:
-        """Free the leases dead processes of this host left, write the static files, start the scheduler."""
-        recovery.release_dead_leases(self.store, refresh.OWNER)
+        """Register this instance (and beat), free the leases dead instances left, write the static
+        files, start the scheduler."""
+        self.heartbeat.start()
+        recovery.release_dead_leases(self.store, self.runner.liveness)
         static.write(self.settings, self.store, [source.name for source in self.settings.sources])
         self.admin.ensure()  # made at the first start; the log says where it is
         if self.jobs is not None:
@@ -116,6 +120,7 @@ class Service:
         if self.jobs is not None and self.jobs.running:
             self.jobs.shutdown(wait=False)
         idle = self.runner.wait_idle(grace)
+        self.heartbeat.stop()  # its row goes: others free at once any lease a refresh still running leaves
         browser.close_shared()  # after the refreshes: a running render finishes (or fails) first
         if not idle:
             log.error("stopped with refreshes still running: %s", ", ".join(self.runner.running()))

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
-import socket
 import time
-import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -25,13 +23,15 @@ from feedsvc.config import Source
 from feedsvc.errors import FeedsvcError, LayoutChanged, StoreError
 from feedsvc.model import Diff, FullTextReport, Outcome, RefreshResult, SourceStatus, Validators
 from feedsvc.refresh import backoff, full_text, guard, leases
-from feedsvc.refresh.politeness import HostGate
+from feedsvc.refresh.instances import ME, Liveness
+from feedsvc.refresh.politeness import HostGate, SharedHostGate
 from feedsvc.store import Store
 
 log = logging.getLogger("feedsvc.refresh")
 
-# This process's name in leases: two processes (or instances) never refresh one source at once.
-OWNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+# This process's name in leases, ``host:pid:id`` (refresh/instances.py): two processes (or
+# instances) never refresh one source at once.
+OWNER = ME.owner
 _runs = itertools.count(1)
 
 Notify = Callable[["Source", RefreshResult], None]
@@ -53,7 +53,8 @@ class Policy:
 
     scheduled: bool = False
     owner: str | None = None  # the lease owner; by default one of its own in this process
-    gate: HostGate | None = None  # the per-host gap between requests
+    gate: HostGate | SharedHostGate | None = None  # the per-host gap between requests
+    liveness: Liveness | None = None  # frees a lease a dead instance holds; None: leases only expire
     max_backoff: timedelta = backoff.DEFAULT_CAP
     observe: Observer | None = None
     notify: Notify | None = None
@@ -89,6 +90,8 @@ def run(store: Store, source: Source, now: datetime | Clock, policy: Policy = MA
         due_if_not_since = started_at - source.interval
     try:
         claimed = store.claim(source.name, owner, clock, source.lease_length, due_if_not_since=due_if_not_since)
+        if not claimed and policy.liveness is not None and policy.liveness.free_if_dead(source.name):
+            claimed = store.claim(source.name, owner, clock, source.lease_length, due_if_not_since=due_if_not_since)
     except StoreError as exc:
         log.warning("cannot claim %s: %s", source.name, exc)
         error = f"the store cannot be reached: {exc}"
@@ -96,14 +99,14 @@ def run(store: Store, source: Source, now: datetime | Clock, policy: Policy = MA
     if not claimed:
         if policy.scheduled:
             return RefreshResult(source.name, Outcome.NOT_DUE)
-        error = "a refresh of this source is already running"
-        return RefreshResult(source.name, Outcome.BUSY, error=error, error_kind="busy")
+        return _busy(store, source.name)
     started = time.perf_counter()
     try:
         with leases.kept(store, source.name, owner, source.lease_length):
-            if policy.gate is not None and not source.is_local:
-                policy.gate.wait(source.url)  # under the lease: the attempt is dated after the wait
-            result = _refresh(store, source, max(started_at, clock()))
+            # the host's turn, under the lease: the attempt is dated after the wait; ended once answered
+            turn = policy.gate.turn(source.url) if policy.gate is not None and not source.is_local else None
+            with turn or nullcontext():
+                result = _refresh(store, source, max(started_at, clock()), None if turn is None else turn.release)
             if source.full_text and result.outcome in (Outcome.OK, Outcome.NOT_MODIFIED):
                 result = replace(result, full_text=_full_text(store, source, clock, policy.gate))
             if policy.notify is not None and result.feed_changed:
@@ -139,6 +142,21 @@ def run_if_due(store: Store, source: Source, now: datetime | Clock, owner: str |
     return None if result.outcome in (Outcome.NOT_DUE, Outcome.DEFERRED) else result
 
 
+def _busy(store: Store, source: str) -> RefreshResult:
+    """The answer to a manual refresh of a source another refresh holds: it names the holder."""
+    error = "a refresh of this source is already running"
+    try:
+        lease = store.lease(source)
+    except StoreError:
+        lease = None
+    if lease is not None:
+        until = "" if lease.until is None else f" until {lease.until.isoformat(timespec='seconds')}"
+        error += f" (leased by {lease.owner}{until})"
+    return RefreshResult(
+        source, Outcome.BUSY, error=error, error_kind="busy", held_by=None if lease is None else lease.owner
+    )
+
+
 def _release(store: Store, source: str, owner: str) -> None:
     try:
         store.release(source, owner)
@@ -146,10 +164,14 @@ def _release(store: Store, source: str, owner: str) -> None:
         log.warning("cannot release the lease on %s (it expires by itself): %s", source, exc)
 
 
-def _refresh(store: Store, source: Source, now: datetime) -> RefreshResult:
+def _refresh(store: Store, source: Source, now: datetime, answered: Callable[[], None] | None) -> RefreshResult:
     seen: int | None = None
     try:
-        snapshot = fetch.get(source, store.validators(source.name), now)
+        try:
+            snapshot = fetch.get(source, store.validators(source.name), now, answered=answered)
+        finally:
+            if answered is not None:  # a failed request ends the host's turn too
+                answered()
         if snapshot is None:
             store.apply(source.name, Diff(), SourceStatus(now, ok=True), keep=source.keep)
             return RefreshResult(source.name, Outcome.NOT_MODIFIED)
@@ -183,7 +205,7 @@ def _refresh(store: Store, source: Source, now: datetime) -> RefreshResult:
         return _failed(store, source, now, f"internal error: {type(exc).__name__}: {exc}", "internal", None, None)
 
 
-def _full_text(store: Store, source: Source, clock: Clock, gate: HostGate | None) -> FullTextReport:
+def _full_text(store: Store, source: Source, clock: Clock, gate: HostGate | SharedHostGate | None) -> FullTextReport:
     try:
         return full_text.fill(store, source, clock, gate)
     except Exception:  # a bug in the extra step must not undo the refresh that was stored

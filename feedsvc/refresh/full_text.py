@@ -6,7 +6,7 @@
 Modified), still under the lease. For each entry that wants its text (``Store.wanting_content``:
 among the newest entries, never tried first, newest first), at most ``full_text_per_refresh``:
 
-    same_site -> gate.wait (host gap) -> fetch.article -> extract.article.main_text -> store.set_content
+    same_site -> gate.turn (host gap) -> fetch.article -> extract.article.main_text -> store.set_content
 
 A link on another site is never fetched (recorded as skipped). A failure (404, timeout, too large,
 no main text) is recorded on its entry, which keeps its teaser, and counted in the report; the
@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -27,7 +28,7 @@ from feedsvc.config import Source
 from feedsvc.errors import FeedsvcError, StoreError
 from feedsvc.extract import article
 from feedsvc.model import FullTextReport
-from feedsvc.refresh.politeness import HostGate
+from feedsvc.refresh.politeness import HostGate, SharedHostGate
 from feedsvc.store import Store
 from feedsvc.store.store import CONTENT_WINDOW
 
@@ -39,7 +40,7 @@ OFF_SITE = "the link is on another site than the source's"
 
 
 def fill(
-    store: Store, source: Source, clock: Callable[[], datetime], gate: HostGate | None = None
+    store: Store, source: Source, clock: Callable[[], datetime], gate: HostGate | SharedHostGate | None = None
 ) -> FullTextReport:
     """Fetch and store the full text of up to ``source.full_text_per_refresh`` entries; never raises."""
     if source.is_local or source.full_text_per_refresh <= 0:
@@ -61,9 +62,10 @@ def fill(
                 left = sum(1 for later in candidates[index:] if same_site(later.link, source.url))
                 return _report(source, ok, errors, left)
             fetched += 1
-            if gate is not None:
-                gate.wait(wanted.link)
-            problem = _take(store, source, wanted.identity, wanted.link, clock())
+            turn = gate.turn(wanted.link) if gate is not None else None  # the host's turn, ended once answered
+            with turn or nullcontext():
+                answered = None if turn is None else turn.release
+                problem = _take(store, source, wanted.identity, wanted.link, clock(), answered)
         except StoreError as exc:  # the database refuses writes: stop here, the next refresh goes on
             log.warning("full text source=%s stopped: %s", source.name, exc)
             break
@@ -74,10 +76,12 @@ def fill(
     return _report(source, ok, errors, 0)
 
 
-def _take(store: Store, source: Source, identity: str, link: str, now: datetime) -> str | None:
+def _take(
+    store: Store, source: Source, identity: str, link: str, now: datetime, answered: Callable[[], None] | None
+) -> str | None:
     """Fetch, extract and store one article; the reason it failed (recorded on the entry), or None."""
     try:
-        page = fetch.article(source, link, now)
+        page = fetch.article(source, link, now, answered)
         content = article.main_text(page.text, page.url)
     except FeedsvcError as exc:
         reason = _reason(str(exc), link)

@@ -8,7 +8,10 @@
   answers ``busy``, the API's 409.
 - **Manual refreshes** of one source are at least ``manual_refresh_gap`` apart; a call sooner
   gets ``TooSoon`` with the seconds to wait (the API's 429 and ``Retry-After``).
-- Scheduled runs honour the per-source failure backoff; every request honours the host gap.
+- Scheduled runs honour the per-source failure backoff; every request honours the host gap, kept
+  across the instances sharing the store (``politeness.SharedHostGate``).
+- A claim that finds the source leased by a dead instance frees the lease and takes the source
+  (``instances.Liveness``): a dead instance blocks no refresh longer than the heartbeat bound.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from feedsvc import fetch, refresh
 from feedsvc.config import Current, Settings, Source
 from feedsvc.metrics import Metrics
 from feedsvc.model import Outcome, RefreshResult
-from feedsvc.refresh.politeness import HostGate
+from feedsvc.refresh.instances import Liveness
+from feedsvc.refresh.politeness import SharedHostGate
 from feedsvc.store import Store
 
 log = logging.getLogger("feedsvc.refresh.runner")
@@ -55,7 +59,8 @@ class Runner:
         self.metrics = metrics or Metrics()
         self._notify = notify
         self._clock = clock
-        self.gate = HostGate(current.settings.host_gap.total_seconds())
+        self.liveness = Liveness(store, current.settings.heartbeat)
+        self.gate = SharedHostGate(store, current.settings.host_gap.total_seconds(), liveness=self.liveness)
         current.on_swap(self._follow)
         self._lock = threading.Lock()
         self._running: dict[str, Future[RefreshResult]] = {}
@@ -69,6 +74,7 @@ class Runner:
 
     def _follow(self, settings: Settings) -> None:
         self.gate.gap = settings.host_gap.total_seconds()
+        self.liveness.heartbeat = settings.heartbeat
 
     def close(self) -> None:
         """Start no scheduled run from now on (the service is stopping): a job the scheduler had
@@ -162,6 +168,7 @@ class Runner:
         policy = refresh.Policy(
             scheduled=scheduled,
             gate=self.gate,
+            liveness=self.liveness,
             max_backoff=self.settings.max_backoff,
             observe=self.metrics.observe,
             notify=self._notify,

@@ -1,7 +1,9 @@
 """What the operator reads about a source: plain JSON-ready data. Pure: ``now`` is passed in.
 
 ``next_run`` is when the next refresh will reach the site: an interval after the last attempt,
-later while the source is backing off after failures (or the site's Retry-After).
+later while the source is backing off after failures (or the site's Retry-After). ``lease`` names
+who holds the source (``instances.describe``); ``refreshing`` is true while this process runs a
+refresh of it or a live instance holds its lease.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ def describe(
     now: datetime,
     running: bool = False,
     full_text: FullTextState | None = None,
+    lease: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The source's status as JSON-ready data; with ``full_text`` (sources that have it on), its full-text counts."""
     allowed = backoff.next_allowed(state, source.interval, max_backoff)
@@ -45,7 +48,8 @@ def describe(
         "origin": "database" if source.user_added else "config",  # where it is defined
         "interval_seconds": int(source.interval.total_seconds()),
         "healthy": state.last_error is None,
-        "refreshing": running,
+        "refreshing": running or (lease is not None and bool(lease["alive"])),
+        "lease": lease,
         "last_attempt": _iso(state.last_attempt),
         "last_success": _iso(state.last_success),
         "last_error": state.last_error,

@@ -264,6 +264,33 @@ def _index_entries_by_sort_at(conn: Connection) -> None:
     index.create(conn, checkfirst=True)
 
 
+# each host's turn, passed between every instance's requests: ``Store.take_host_turn`` / ``end_host_turn``
+hosts = Table(
+    "hosts",
+    metadata,
+    Column("host", Text, primary_key=True),  # the lower-case hostname, as ``refresh/politeness.py`` names it
+    Column("next_allowed", UTCDateTime(), nullable=False),  # free: the next request's earliest time; taken: its slot
+    Column("holder", Text),  # who has the turn (its request is under way), or NULL
+    Column("held_until", UTCDateTime()),  # when a turn never ended (its holder died) may be taken anyway
+)
+
+# the running instances: each registers at start, beats every ``heartbeat``, deletes its row at a clean stop
+instances = Table(
+    "instances",
+    metadata,
+    Column("id", Text, primary_key=True),  # random per process: survives neither a restart nor PID reuse
+    Column("host", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("heartbeat_at", UTCDateTime(), nullable=False),
+)
+
+
+def _create_hosts_and_instances(conn: Connection) -> None:
+    """Migration 8: hosts (the host gap across instances) and instances (who is alive, for leases)."""
+    metadata.create_all(conn, tables=[hosts, instances], checkfirst=True)
+
+
 Migration = Callable[[Connection], None]
 
 MIGRATIONS: list[Migration] = [
@@ -274,6 +301,7 @@ MIGRATIONS: list[Migration] = [
     _create_defined_sources,
     _full_text_columns,
     _index_entries_by_sort_at,
+    _create_hosts_and_instances,
 ]
 
 

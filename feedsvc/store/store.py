@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,7 +43,10 @@ from feedsvc.model import (
     Diff,
     Entry,
     FullTextState,
+    HostTurn,
+    Instance,
     Known,
+    Lease,
     Listing,
     ListingItem,
     SourceState,
@@ -55,6 +58,8 @@ from feedsvc.store import watch as _watch
 from feedsvc.store.schema import (
     WRITE_OPTION,
     entries,
+    hosts,
+    instances,
     listings,
     migrate,
     source_health,
@@ -71,6 +76,7 @@ CONTENT_ATTEMPTS = 3  # an article page that failed is tried again by later refr
 CONTENT_WINDOW = 50  # full text is fetched for a source's newest entries only (a feed shows 50): no archive crawl
 FAILURES_SHOWN = 5  # latest full-text failures in the status
 SQLITE_BUSY_TIMEOUT_MS = 5000
+HOST_LOCK_TIMEOUT = "5s"  # PostgreSQL: the longest a host-slot claim waits for another's row lock
 _CHUNK = 500  # identities per IN (...) list
 
 _T = TypeVar("_T")
@@ -380,6 +386,22 @@ class Store:
             query = select(sources.c.name, sources.c.lease_owner).where(sources.c.lease_owner.is_not(None))
             return {row.name: row.lease_owner for row in conn.execute(query)}
 
+    def lease(self, source: str) -> Lease | None:
+        """Who holds the source's lease (perhaps expired), or None when it is free."""
+        with self._read("lease", source) as conn:
+            row = conn.execute(_LEASE, {"name": source}).one_or_none()
+        return None if row is None or row.lease_owner is None else Lease(row.lease_owner, row.lease_until)
+
+    def instances(self) -> dict[str, Instance]:
+        """The registered instances by id, each with its heartbeat's age on the database's clock."""
+        with self._read("instances") as conn:
+            now = _database_now(conn)
+            rows = conn.execute(select(instances)).all()
+        return {
+            row.id: Instance(row.id, row.host, row.pid, row.started_at, row.heartbeat_at, now - row.heartbeat_at)
+            for row in rows
+        }
+
     def ping(self) -> bool:
         """True when the database answers ``SELECT 1`` and its latest write did not fail for lack of space."""
         if self.write_error is not None:
@@ -448,6 +470,55 @@ class Store:
             else:
                 result = conn.execute(_CLAIM_IF_DUE, params | {"b_due": due_if_not_since})
             return result.rowcount == 1
+
+    def take_host_turn(
+        self, host: str, holder: str, hold: timedelta, now: datetime | None = None, dead: str | None = None
+    ) -> HostTurn:
+        """Take ``host``'s turn for ``holder`` unless another holds it, in one short write transaction.
+
+        A free turn (or one held past its ``held_until``, or by ``dead``: a holder the caller found
+        dead) is taken: its slot is
+        ``max(now, next_allowed)``, kept in ``next_allowed`` while the turn lasts, and the turn may
+        be taken over ``hold`` after the slot. ``end_host_turn`` passes it on once the request was
+        answered, so the next request is counted from that moment, not from a slot planned before.
+
+        ``now`` is, unless given, the database's clock on PostgreSQL (``clock_timestamp()``, read
+        once the host's row is locked, so instances whose clocks differ agree) and this machine's on
+        SQLite (whose file only processes of one machine share). The caller waits ``HostTurn.wait``
+        seconds: a duration, so its own clock's offset does not matter.
+        """
+        with self._write("take host turn", host) as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{HOST_LOCK_TIMEOUT}'")
+            conn.execute(_ENSURE_HOST[conn.dialect.name], {"b_host": host, "b_never": _NEVER})
+            row = conn.execute(_HOST_FOR_UPDATE, {"b_host": host}).one()
+            current = now if now is not None else _database_now(conn)
+            if row.holder not in (None, holder, dead) and row.held_until > current:
+                return HostTurn(False, row.next_allowed, current, row.holder)
+            slot = max(current, row.next_allowed)
+            conn.execute(_TAKE_HOST, {"b_host": host, "b_slot": slot, "b_holder": holder, "b_until": slot + hold})
+        return HostTurn(True, slot, current)
+
+    def end_host_turn(self, host: str, holder: str, gap: timedelta, now: datetime | None = None) -> bool:
+        """Pass ``host``'s turn on: the next request no sooner than ``gap`` from now (the clock as in
+        ``take_host_turn``). False (and no change) when ``holder`` no longer has the turn."""
+        with self._write("end host turn", host) as conn:
+            current = now if now is not None else _database_now(conn)
+            result = conn.execute(_END_HOST, {"b_host": host, "b_holder": holder, "b_next": current + gap})
+            return result.rowcount == 1
+
+    def beat(self, instance: str, host: str, pid: int) -> None:
+        """Record that ``instance`` is alive, now on the database's clock (registering it when its row is missing)."""
+        with self._write("heartbeat", instance) as conn:
+            now = _database_now(conn)
+            values = {"b_id": instance, "b_host": host, "b_pid": pid, "b_now": now}
+            if conn.execute(_BEAT, values).rowcount == 0:
+                conn.execute(_REGISTER, values)
+
+    def forget_instance(self, instance: str) -> bool:
+        """Delete the instance's row (a clean stop, or one found dead); False when there was none."""
+        with self._write("forget instance", instance) as conn:
+            return conn.execute(delete(instances).where(instances.c.id == instance)).rowcount == 1
 
     # -- sources defined in the database (feedsvc/store/defined.py) -----------------------
 
@@ -518,6 +589,39 @@ _RELEASE = (
     update(sources)
     .where(sources.c.name == bindparam("b_name"), sources.c.lease_owner == bindparam("b_owner"))
     .values(lease_owner=None, lease_until=None)
+)
+_LEASE = select(sources.c.lease_owner, sources.c.lease_until).where(sources.c.name == bindparam("name"))
+_NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # a new host's next_allowed: it may be asked at once
+_ENSURE_HOST = {
+    "sqlite": sqlite.insert(hosts)
+    .values(host=bindparam("b_host"), next_allowed=bindparam("b_never"))
+    .on_conflict_do_nothing(index_elements=["host"]),
+    "postgresql": postgresql.insert(hosts)
+    .values(host=bindparam("b_host"), next_allowed=bindparam("b_never"))
+    .on_conflict_do_nothing(index_elements=["host"]),
+}
+_HOST_FOR_UPDATE = (
+    select(hosts.c.next_allowed, hosts.c.holder, hosts.c.held_until)
+    .where(hosts.c.host == bindparam("b_host"))
+    .with_for_update()
+)
+_TAKE_HOST = (
+    update(hosts)
+    .where(hosts.c.host == bindparam("b_host"))
+    .values(next_allowed=bindparam("b_slot"), holder=bindparam("b_holder"), held_until=bindparam("b_until"))
+)
+_END_HOST = (
+    update(hosts)
+    .where(hosts.c.host == bindparam("b_host"), hosts.c.holder == bindparam("b_holder"))
+    .values(next_allowed=bindparam("b_next"), holder=None, held_until=None)
+)
+_BEAT = update(instances).where(instances.c.id == bindparam("b_id")).values(heartbeat_at=bindparam("b_now"))
+_REGISTER = insert(instances).values(
+    id=bindparam("b_id"),
+    host=bindparam("b_host"),
+    pid=bindparam("b_pid"),
+    started_at=bindparam("b_now"),
+    heartbeat_at=bindparam("b_now"),
 )
 _NOTIFY = text(_watch.notify_statement())  # PostgreSQL: other processes' watches hear of the change at commit
 _BUMP_VERSION = update(sources).where(sources.c.name == bindparam("b_name")).values(version=sources.c.version + 1)
@@ -863,6 +967,13 @@ def _entry_from(row: Sequence[Any], content: str | None = None) -> Entry:
     )
 
 
+def _database_now(conn: Connection) -> datetime:
+    """The database's clock on PostgreSQL (the same for every instance, wherever it runs); this machine's on SQLite."""
+    if conn.dialect.name == "postgresql":
+        return conn.scalar(text("SELECT clock_timestamp()")).astimezone(UTC)
+    return datetime.now(UTC)
+
+
 def _state(name: str, row: Row[Any] | None, stored: int) -> SourceState:
     if row is None:
         return SourceState(name=name, entries_stored=stored)
@@ -877,6 +988,7 @@ def _state(name: str, row: Row[Any] | None, stored: int) -> SourceState:
         version=row.version,
         icon=row.icon,
         warning=row.last_warning,
+        lease=None if row.lease_owner is None else Lease(row.lease_owner, row.lease_until),
     )
 
 

@@ -172,7 +172,8 @@ def refresh_source(name: str) -> BaseResponse:
     if isinstance(answer, TooSoon):
         flash(f"{name}: refreshed a moment ago; try again in {answer.retry_after} s.", "error")
     elif answer.busy:
-        flash(f"{name}: another instance is refreshing it right now.", "error")
+        holder = f" ({answer.held_by})" if answer.held_by else ""
+        flash(f"{name}: another instance is refreshing it right now{holder}.", "error")
     elif not answer.ok:
         flash(f"{name}: refresh failed: {answer.error}", "error")
     elif answer.not_modified:

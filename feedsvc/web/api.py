@@ -8,6 +8,7 @@ from flask import Blueprint, Response, abort, jsonify
 
 from feedsvc.errors import ConfigError
 from feedsvc.model import RefreshResult
+from feedsvc.refresh import instances
 from feedsvc.refresh.runner import TooSoon
 from feedsvc.web.auth import require_admin
 from feedsvc.web.context import service
@@ -101,8 +102,22 @@ def _answer(answer: RefreshResult | TooSoon) -> tuple[Response, int]:
     if answer.error_kind == "store":  # the database refuses writes (disk full, unreachable): not "busy"
         return jsonify(body), 503
     if answer.busy:
+        body["held_by"] = _holder(answer.held_by)
         return jsonify(body), 409
     return jsonify(body), 200 if answer.ok else 502
+
+
+def _holder(owner: str | None) -> dict[str, Any] | None:
+    """Who holds a source a manual refresh found busy: the lease owner and the instance it names."""
+    if owner is None:
+        return None
+    who = instances.holder(owner)
+    return {
+        "owner": owner,
+        "instance": who.id if who else None,
+        "host": who.host if who else None,
+        "pid": who.pid if who else None,
+    }
 
 
 @api.errorhandler(401)

@@ -10,7 +10,7 @@ GET /healthz           liveness
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, render_template, request
@@ -23,6 +23,7 @@ from feedsvc.feeds.render import Format
 from feedsvc.feeds.sanitize import plain, text_of_html
 from feedsvc.metrics import census
 from feedsvc.model import Entry, FullTextState
+from feedsvc.refresh import instances
 from feedsvc.store import Store
 from feedsvc.urls import link
 from feedsvc.web import listing
@@ -84,10 +85,13 @@ def source(name: str) -> str:
     found = settings.source(name)
     if found is None:
         abort(404, description=f"no source named {name!r}")
+    state = store.state(name)
+    known = store.instances() if state.lease is not None else {}
     return render_template(
         "source.html",
         source=found,
-        state=store.state(name),
+        state=state,
+        lease=instances.describe(state.lease, known, service().runner.liveness, datetime.now(UTC)),
         entries=[_view(entry, found.zone) for entry in render.shown(store, found, RECENT)],
         hidden=filters.hidden(found.include, found.exclude, store.entries(name, limit=found.keep))
         if found.include or found.exclude

@@ -18,6 +18,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 from feedsvc import filters
 from feedsvc.config import Source
 from feedsvc.metrics import CONTENT_TYPE, census
+from feedsvc.refresh import instances
 from feedsvc.refresh import status as describe
 from feedsvc.web import listing
 from feedsvc.web.context import service
@@ -45,6 +46,8 @@ def _described(sources: Sequence[Source]) -> list[dict[str, Any]]:
     states = running_service.store.states([s.name for s in sources])
     ticks, running, now = _ticks(), set(running_service.runner.running()), datetime.now(UTC)
     store = running_service.store
+    known = running_service.store.instances() if any(state.lease for state in states) else {}
+    liveness = running_service.runner.liveness
     described = [
         describe.describe(
             source,
@@ -54,6 +57,7 @@ def _described(sources: Sequence[Source]) -> list[dict[str, Any]]:
             now,
             source.name in running,
             full_text=store.full_text_state(source.name) if source.full_text else None,
+            lease=instances.describe(state.lease, known, liveness, now),
         )
         for source, state in zip(sources, states, strict=True)
     ]

@@ -81,3 +81,22 @@ def test_staleness_bench_sees_every_instance_serve_another_process_refresh() -> 
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["missed"] == 0 and result["refreshes"] == 3 and result["p99_ms"] >= 0
+
+
+INSTANCES_SMOKE = ("--backend", "sqlite", "--instances", "2", "--requests", "6", "--gap", "0.2")
+
+
+def test_instances_bench_counts_no_request_closer_than_the_host_gap() -> None:
+    """Real ``feedsvc worker`` processes on one SQLite file asking one local host (not timed)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.instances", *INSTANCES_SMOKE],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert (result["requests"], result["gaps"], result["closer_than_host_gap"]) == (6, 5, 0)
+    assert result["min_gap_ms"] >= 200

@@ -109,11 +109,30 @@ def test_manual_refreshes_closer_than_the_gap_get_429_with_retry_after(rig: Rig)
     assert rig.site.requests == 1
 
 
-def test_a_refresh_held_by_another_process_answers_409(rig: Rig) -> None:
-    assert rig.store.claim("kexue", "otherhost:1:abc", datetime.now(UTC), timedelta(minutes=5))
+def test_a_refresh_held_by_another_live_instance_answers_409_naming_it(rig: Rig) -> None:
+    rig.store.beat("abc", "otherhost", 1)  # another instance, alive: it beats
+    assert rig.store.claim("kexue", "otherhost:1:abc:7", datetime.now(UTC), timedelta(minutes=5))
     code, body, _ = rig.post("/api/sources/kexue/refresh")
-    assert code == 409 and "already running" in body["error"]
+    assert code == 409 and "already running" in body["error"] and "otherhost:1:abc:7" in body["error"]
+    assert body["held_by"] == {"owner": "otherhost:1:abc:7", "instance": "abc", "host": "otherhost", "pid": 1}
+    status = rig.app.test_client().get("/api/sources/kexue").get_json()
+    assert status["refreshing"] is True
+    assert status["lease"]["owner"] == "otherhost:1:abc:7" and status["lease"]["alive"] is True
+    assert "being refreshed by otherhost" in rig.app.test_client().get("/sources/kexue").get_data(as_text=True)
     assert rig.site.requests == 0
+
+
+def test_a_lease_left_by_a_stopped_instance_neither_shows_as_refreshing_nor_blocks_a_refresh(rig: Rig) -> None:
+    rig.store.beat("abc", "otherhost", 1)
+    assert rig.store.claim("kexue", "otherhost:1:abc:7", datetime.now(UTC), timedelta(minutes=5))
+    rig.store.forget_instance("abc")  # it stopped (or was found dead): its row is gone, its lease remains
+    status = rig.app.test_client().get("/api/sources/kexue").get_json()
+    assert status["refreshing"] is False and status["lease"]["alive"] is False
+    assert "left by otherhost" in rig.app.test_client().get("/sources/kexue").get_data(as_text=True)
+    code, body, _ = rig.post("/api/sources/kexue/refresh")
+    assert code == 200 and body["new"] > 0
+    assert rig.site.requests == 1
+    assert rig.app.test_client().get("/api/sources/kexue").get_json()["lease"] is None
 
 
 def test_post_refresh_refreshes_every_source(rig: Rig) -> None:

@@ -1,8 +1,11 @@
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from feedsvc.config import Source
-from feedsvc.model import SourceState
-from feedsvc.refresh import status
+from feedsvc.model import Lease, SourceState
+from feedsvc.refresh import instances, status
+from feedsvc.refresh.instances import Identity, Liveness
+from feedsvc.store import Store
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 SOURCE = Source(name="s", title="S", url="http://s.example/", interval=timedelta(minutes=10))
@@ -42,3 +45,29 @@ def test_describe_says_what_is_wrong_in_json_ready_values() -> None:
     assert described["backing_off_until"] == "2026-11-23T12:20:00Z"
     assert described["next_run"] == "2026-11-23T12:20:00Z"
     assert (described["posts_on_page"], described["usual_posts_on_page"], described["entries_stored"]) == (8, 8, 30)
+
+
+def test_a_lease_shows_who_holds_the_source_and_refreshing_only_while_its_holder_lives(tmp_path: Path) -> None:
+    me = Identity("here", 1, "me")
+    with Store(f"sqlite:///{tmp_path / 'db.sqlite'}") as store:
+        store.beat("abc", "otherhost", 7)
+        liveness = Liveness(store, timedelta(seconds=5), me)
+        known = store.instances()
+        live = instances.describe(Lease("otherhost:7:abc:3", T0 + timedelta(minutes=2)), known, liveness, T0)
+        assert live == {
+            "owner": "otherhost:7:abc:3",
+            "instance": "abc",
+            "host": "otherhost",
+            "pid": 7,
+            "until": "2026-11-23T12:02:00Z",
+            "alive": True,
+        }
+        gone = instances.describe(Lease("otherhost:8:zzz:1", T0 + timedelta(minutes=2)), known, liveness, T0)
+        assert gone is not None and gone["alive"] is False  # no such instance: it stopped or was found dead
+        expired = instances.describe(Lease("otherhost:7:abc:3", T0), known, liveness, T0 + timedelta(seconds=1))
+        assert expired is not None and expired["alive"] is False
+        assert instances.describe(None, known, liveness, T0) is None
+    state = SourceState("s", last_attempt=T0)
+    assert status.describe(SOURCE, state, None, CAP, T0, lease=live)["refreshing"] is True
+    assert status.describe(SOURCE, state, None, CAP, T0, lease=gone)["refreshing"] is False
+    assert status.describe(SOURCE, state, None, CAP, T0, running=True)["lease"] is None
