@@ -29,8 +29,7 @@ log = logging.getLogger("feedsvc.sources")
 
 FIELDS = (
     "name", "title", "url", "layout", "interval", "timezone", "language", "max_bytes", "timeout", "keep", "secret",
-    "include", "exclude", "fetch", "wait_for",
-    "include", "exclude", "full_text", "full_text_per_refresh",
+    "include", "exclude", "fetch", "wait_for", "full_text", "full_text_per_refresh",
 )  # fmt: skip
 WATCH_EVERY = 5.0  # seconds between two looks for sources another process added, changed or removed
 
