@@ -165,6 +165,7 @@ class SourceStatus:
     icon: str | None = None  # the icon the page names, when ``read_icon``
     read_icon: bool = False  # the page was HTML: ``icon`` replaces the stored one (None clears it)
     warning: str | None = None  # a successful refresh that left something out (bounds.MAX_POSTS)
+    next_due: datetime | None = None  # when the scheduler next refreshes the source; None: leave it as it was
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +184,7 @@ class SourceState:
     retry_after_until: datetime | None = None  # the site's Retry-After, when it sent one
     recent_posts: tuple[int, ...] = ()  # posts on the latest pages read, oldest first
     warning: str | None = None  # what the latest successful refresh left out, if anything
+    next_due: datetime | None = None  # when the scheduler next refreshes it; None: not scheduled (yet)
 
 
 class Outcome(StrEnum):

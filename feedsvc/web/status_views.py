@@ -16,6 +16,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 
 from feedsvc import filters
 from feedsvc.metrics import CONTENT_TYPE
+from feedsvc.refresh import schedule
 from feedsvc.refresh import status as describe
 from feedsvc.web.context import service
 
@@ -27,11 +28,8 @@ def _jobs() -> BaseScheduler | None:
     return service().jobs
 
 
-def _ticks() -> dict[str, datetime | None]:
-    jobs = _jobs()
-    if jobs is None:
-        return {}
-    return {job.id: getattr(job, "next_run_time", None) for job in jobs.get_jobs()}
+def _tick() -> datetime | None:
+    return schedule.next_tick(_jobs())
 
 
 def _described(names: list[str] | None = None) -> list[dict[str, Any]]:
@@ -39,9 +37,9 @@ def _described(names: list[str] | None = None) -> list[dict[str, Any]]:
     settings = running_service.settings
     sources = [s for s in settings.sources if names is None or s.name in names]
     states = running_service.store.states([s.name for s in sources])
-    ticks, running, now = _ticks(), set(running_service.runner.running()), datetime.now(UTC)
+    tick, running, now = _tick(), set(running_service.runner.running()), datetime.now(UTC)
     described = [
-        describe.describe(source, state, ticks.get(source.name), settings.max_backoff, now, source.name in running)
+        describe.describe(source, state, tick, settings.max_backoff, now, source.name in running)
         for source, state in zip(sources, states, strict=True)
     ]
     if running_service.store.write_error is not None:  # a failure the database could not record: shown from memory
