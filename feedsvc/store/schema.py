@@ -245,7 +245,7 @@ def _next_due(conn: Connection) -> None:
         column = UTCDateTime().compile(dialect=conn.dialect)
         conn.exec_driver_sql(f"ALTER TABLE sources ADD COLUMN next_due {column}")
     if "ix_sources_next_due" not in {index["name"] for index in inspect(conn).get_indexes("sources")}:
-        Index("ix_sources_next_due", sources.c.next_due).create(conn)
+        conn.exec_driver_sql("CREATE INDEX ix_sources_next_due ON sources (next_due)")
 
 
 Migration = Callable[[Connection], None]
