@@ -299,8 +299,7 @@ class Store:
         if not due:
             return
         with self._write("schedule", ", ".join(sorted(due)[:5])) as conn:
-            for name in due:
-                _ensure_source(conn, name)
+            _ensure_sources(conn, list(due))
             conn.execute(_SET_NEXT_DUE, [{"b_name": name, "b_due": when} for name, when in due.items()])
 
     def leases(self) -> dict[str, str]:
@@ -493,6 +492,16 @@ def _ensure_source(conn: Connection, source: str) -> None:
         conn.execute(_ENSURE_SOURCE[dialect], {"b_name": source})
     elif conn.scalar(select(sources.c.name).where(sources.c.name == source)) is None:
         conn.execute(insert(sources).values(name=source))
+
+
+def _ensure_sources(conn: Connection, names: Sequence[str]) -> None:
+    """Create the rows of the sources that have none, in one statement run for all of them."""
+    statement = _ENSURE_SOURCE.get(conn.dialect.name)
+    if statement is None:
+        for name in names:
+            _ensure_source(conn, name)
+    else:
+        conn.execute(statement, [{"b_name": name} for name in names])
 
 
 def _record_status(conn: Connection, source: str, status: SourceStatus) -> None:
