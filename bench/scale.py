@@ -2,6 +2,7 @@
 
     python -m bench.scale idle [--sources 10000] [--seconds 60] [--package DIR]
     python -m bench.scale slow [--slow 10] [--healthy 170] [--seconds 60] [--package DIR]
+    python -m bench.scale queue [--connections 256] [--seconds 40] [--package DIR]
 
 ``idle``: ``--sources`` sources on a local seed server, every one refreshed just before the start
 (interval 1 day), so nothing is due: after a 15 s settling time, the service's CPU time (from
@@ -13,6 +14,9 @@ host each, as the host gap counts hosts by name) and ``--healthy`` sources with 
 on healthy hosts (127.0.1.1, ...: ten sources each); a new database, so all are due at once.
 Counts the healthy sources refreshed within ``--seconds`` of the service answering, and the
 "maximum number of running instances" warnings in its log.
+
+``queue``: wrk with ``--connections`` connections against one cached feed for ``--seconds``; counts
+waitress's "Task queue depth" warnings and all log lines (needs wrk).
 
 ``--package DIR`` runs the service (and fills its database) from another checkout's ``feedsvc``
 package (e.g. ``/work/main`` for the figures before a change); the default is this one's. Prints
@@ -198,19 +202,47 @@ def slow(slow_hosts: int, healthy: int, seconds: float, package: Path) -> dict[s
         }
 
 
+def queue(connections: int, seconds: float, package: Path) -> dict[str, object]:
+    with tempfile.TemporaryDirectory(prefix="feedsvc-scale-") as tmp, ExitStack() as stack:
+        workdir = Path(tmp)
+        base, _ = stack.enter_context(site("127.0.0.1"))
+        port = tools.free_port()
+        conf = _config(workdir, port, [("feed", f"{base}feed", "1d")])
+        process, log_path = stack.enter_context(_service(workdir, conf, package))
+        tools.wait_until_answering(f"http://127.0.0.1:{port}/healthz", timeout=120, process=process)
+        url = f"http://127.0.0.1:{port}/feeds/feed.atom"
+        tools.wait_until_answering(url)
+        lines = _lines(log_path)
+        load = tools.wrk(url, seconds, connections=connections)
+        log = log_path.read_text(encoding="utf-8", errors="replace")
+        return {
+            "scenario": "queue",
+            "package": str(package),
+            "connections": connections,
+            "seconds": seconds,
+            "requests_per_second": load.requests_per_second,
+            "queue_warning_lines": log.count("Task queue depth"),
+            "log_lines": _lines(log_path) - lines,
+        }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__.split("\n")[0])
-    parser.add_argument("scenario", choices=("idle", "slow"))
+    parser.add_argument("scenario", choices=("idle", "slow", "queue"))
     parser.add_argument("--sources", type=int, default=10_000, help="idle: sources (default 10000)")
     parser.add_argument("--slow", type=int, default=10, help="slow: trickling hosts (default 10)")
     parser.add_argument("--healthy", type=int, default=170, help="slow: healthy sources (default 170)")
-    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--connections", type=int, default=256, help="queue: wrk connections (default 256)")
+    parser.add_argument("--seconds", type=float, help="measured seconds (default 60; queue: 40)")
     parser.add_argument("--package", type=Path, default=ROOT, help="the checkout whose feedsvc runs")
     args = parser.parse_args(argv)
+    package = args.package.resolve()
     if args.scenario == "idle":
-        result = idle(args.sources, args.seconds, args.package.resolve())
+        result = idle(args.sources, args.seconds or 60.0, package)
+    elif args.scenario == "slow":
+        result = slow(args.slow, args.healthy, args.seconds or 60.0, package)
     else:
-        result = slow(args.slow, args.healthy, args.seconds, args.package.resolve())
+        result = queue(args.connections, args.seconds or 40.0, package)
     print(json.dumps(result))
     return 0
 
