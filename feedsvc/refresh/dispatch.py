@@ -11,8 +11,8 @@
 - **No duplicates**: a source queued or running is not queued again.
 - ``close`` drops the queued work; running refreshes finish (the service waits for them).
 
-Each refresh runs on a thread of its own (daemon), started when it may run; nothing runs and no
-thread waits for work while nothing is queued, except the one dispatching thread, asleep.
+Each refresh runs on a thread of its own (daemon), started when it may run; while nothing is
+queued or running, only the dispatching thread (started by the first offer) exists, asleep.
 """
 
 from __future__ import annotations
@@ -70,8 +70,7 @@ class Dispatcher:
         self._started: dict[str, float] = {}  # running source -> when it started (clock)
         self._busy: dict[str, int] = {}  # host -> its refreshes running
         self._closed = False
-        self._loop = threading.Thread(target=self._dispatch, name="feedsvc-dispatch", daemon=True)
-        self._loop.start()
+        self._loop: threading.Thread | None = None  # started by the first offer
 
     def offer(self, sources: Iterable[tuple[str, str]]) -> int:
         """Queue each (source name, host) not queued or running already; return how many were queued."""
@@ -92,6 +91,9 @@ class Dispatcher:
                 added += 1
             if added:
                 self._cond.notify_all()
+                if self._loop is None:
+                    self._loop = threading.Thread(target=self._dispatch, name="feedsvc-dispatch", daemon=True)
+                    self._loop.start()
         return added
 
     def queued(self) -> int:
