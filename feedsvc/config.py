@@ -101,7 +101,7 @@ class Settings:
     sources: tuple[Source, ...] = field(default_factory=tuple)
     hub: str | None = None  # WebSub hub: advertised in every feed, pinged when a feed changes
     publish_dir: Path | None = None  # every feed also written here as a static file
-    workers: int = 4  # scheduler threads: refreshes running at once
+    workers: int = 4  # scheduled refreshes running at once (slow ones step aside: refresh/dispatch.py)
     host_gap: timedelta = timedelta(seconds=1)  # between two requests to one host
     max_backoff: timedelta = timedelta(hours=6)  # longest wait after repeated failures
     manual_refresh_gap: timedelta = timedelta(seconds=10)  # between two manual refreshes of one source

@@ -8,7 +8,7 @@ the web app, each built once, here. Every way of running feedsvc goes through a 
     tests                         Service(settings, store=...) with or without a scheduler
 
 The settings in force live in one ``config.Current``; a reload (SIGHUP, ``POST /api/reload``)
-swaps them there and syncs the scheduler's jobs.
+swaps them there and syncs the schedule (each source's ``next_due`` in the store).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from feedsvc.errors import ConfigError, FeedsvcError
 from feedsvc.feeds import publish, static
 from feedsvc.metrics import Metrics
 from feedsvc.refresh import recovery, schedule
+from feedsvc.refresh.dispatch import Dispatcher
 from feedsvc.refresh.heartbeat import Heartbeat
 from feedsvc.refresh.reload import Reloader, Report, moved
 from feedsvc.refresh.runner import Runner
@@ -69,7 +70,11 @@ class Service:
         self.metrics = Metrics(per_source=lambda: self.current.settings.metrics_per_source)
         self.runner = Runner(self.current, self.store, self.metrics, publish.notifier(self.current, self.store), clock)
         self.heartbeat = Heartbeat(self.store, lambda: self.settings.heartbeat)
-        self.jobs: BackgroundScheduler | None = schedule.build(self.runner, first_run_in) if scheduled else None
+        self.dispatcher: Dispatcher | None = None
+        self.jobs: BackgroundScheduler | None = None
+        if scheduled:
+            self.dispatcher = Dispatcher(self.runner.scheduled, settings.workers)
+            self.jobs = schedule.build(self.runner, self.dispatcher, first_run_in)
         self.reloader = (
             None
             if config_path is None
@@ -99,6 +104,7 @@ class Service:
         static.write(self.settings, self.store, [source.name for source in self.settings.sources])
         self.admin.ensure()  # made at the first start; the log says where it is
         if self.jobs is not None:
+            schedule.sync(None, self.runner, self.settings)  # every configured source has its next_due
             self.jobs.start()
         self.catalog.watch()  # sources another instance or `feedsvc sources import` changed
 
@@ -117,6 +123,8 @@ class Service:
         log.info("stopping: waiting up to %g s for running refreshes", grace)
         self.catalog.stop()
         self.runner.close()
+        if self.dispatcher is not None:
+            self.dispatcher.close()  # queued sources are dropped; running ones finish
         if self.jobs is not None and self.jobs.running:
             self.jobs.shutdown(wait=False)
         idle = self.runner.wait_idle(grace)
@@ -135,11 +143,14 @@ class Service:
         self._reschedule(old, new)
 
     def _reschedule(self, old: Settings, new: Settings) -> None:
-        """After a reload: the jobs follow the sources; a page that moved is read at once (in the
+        """After a reload: the schedule follows the sources; a page that moved is read at once (in the
         background), not an interval after the last fetch of the old one. Web-only processes do neither."""
         if self.jobs is None:
             return
-        schedule.sync(self.jobs, self.runner, new)
+        try:
+            schedule.sync(self.jobs, self.runner, new)
+        except FeedsvcError as exc:  # the store is down: the tick finds the sources once it is back
+            log.error("cannot schedule the reloaded sources: %s", exc)
         sources = [source for name in moved(old, new) if (source := new.source(name)) is not None]
         if sources:
             threading.Thread(target=self._refresh_all, args=(sources,), name="feedsvc-moved", daemon=True).start()
