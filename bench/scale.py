@@ -3,6 +3,7 @@
     python -m bench.scale idle [--sources 10000] [--seconds 60] [--package DIR]
     python -m bench.scale slow [--slow 10] [--healthy 170] [--seconds 60] [--package DIR]
     python -m bench.scale queue [--connections 256] [--seconds 40] [--package DIR]
+    python -m bench.scale reload [--sources 10000] [--package DIR]
 
 ``idle``: ``--sources`` sources on a local seed server, every one refreshed just before the start
 (interval 1 day), so nothing is due: after a 15 s settling time, the service's CPU time (from
@@ -18,6 +19,12 @@ Counts the healthy sources refreshed within ``--seconds`` of the service answeri
 ``queue``: wrk with ``--connections`` connections against one cached feed for ``--seconds``; counts
 waitress's "Task queue depth" warnings and all log lines (needs wrk).
 
+``reload``: ``--sources`` sources as for ``idle``; while one client asks for a feed over and over
+(one connection, one request at a time), the config file changes one source's URL and the service
+gets SIGHUP. Measures how long until the log says the reload was applied and until the moved
+source's new URL is requested (read at once, not at its next due time), and the slowest request
+answered from the SIGHUP to a second after the reload.
+
 ``--package DIR`` runs the service (and fills its database) from another checkout's ``feedsvc``
 package (e.g. ``/work/main`` for the figures before a change); the default is this one's. Prints
 one JSON object.
@@ -26,8 +33,10 @@ one JSON object.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -129,6 +138,14 @@ def _service(workdir: Path, conf: Path, package: Path) -> Iterator[tuple[subproc
             tools.stop(process, timeout=120)
 
 
+def _mark_refreshed(workdir: Path, package: Path, names: list[str]) -> None:
+    """A new database in ``workdir/data`` where every one of ``names`` was refreshed just now (none due)."""
+    (workdir / "data").mkdir()
+    database = f"sqlite:///{workdir / 'data' / 'feedsvc.db'}"
+    fill = [sys.executable, "-c", FILL, database, ",".join(names)]
+    subprocess.run(fill, cwd=workdir, env=_env(package), check=True)  # cwd: not this checkout's package
+
+
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
@@ -145,10 +162,7 @@ def idle(count: int, seconds: float, package: Path) -> dict[str, object]:
         names = [f"s{n:05d}" for n in range(count)]
         port = tools.free_port()
         conf = _config(workdir, port, [(name, f"{base}{name}", "1d") for name in names])
-        (workdir / "data").mkdir()
-        database = f"sqlite:///{workdir / 'data' / 'feedsvc.db'}"
-        fill = [sys.executable, "-c", FILL, database, ",".join(names)]
-        subprocess.run(fill, cwd=workdir, env=_env(package), check=True)  # cwd: not this checkout's package
+        _mark_refreshed(workdir, package, names)
         started = time.monotonic()
         process, log_path = stack.enter_context(_service(workdir, conf, package))
         tools.wait_until_answering(f"http://127.0.0.1:{port}/healthz", timeout=120, process=process)
@@ -226,10 +240,67 @@ def queue(connections: int, seconds: float, package: Path) -> dict[str, object]:
         }
 
 
+def reload(count: int, package: Path) -> dict[str, object]:
+    with tempfile.TemporaryDirectory(prefix="feedsvc-scale-") as tmp, ExitStack() as stack:
+        workdir = Path(tmp)
+        base, requests = stack.enter_context(site("127.0.0.1"))
+        names = [f"s{n:05d}" for n in range(count)]
+        port = tools.free_port()
+        sources = [(name, f"{base}{name}", "1d") for name in names]
+        conf = _config(workdir, port, sources)
+        _mark_refreshed(workdir, package, names)
+        process, log_path = stack.enter_context(_service(workdir, conf, package))
+        tools.wait_until_answering(f"http://127.0.0.1:{port}/healthz", timeout=120, process=process)
+        time.sleep(SETTLE)
+        timings: list[tuple[float, float]] = []  # (sent at, seconds to the answer)
+        stop = threading.Event()
+
+        def ask() -> None:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            while not stop.is_set():
+                sent = time.monotonic()
+                connection.request("GET", f"/feeds/{names[0]}.atom")
+                connection.getresponse().read()
+                timings.append((sent, time.monotonic() - sent))
+            connection.close()
+
+        asker = threading.Thread(target=ask, daemon=True)
+        asker.start()
+        time.sleep(2.0)
+        sources[1] = (names[1], f"{base}moved", "1d")
+        _config(workdir, port, sources)
+        lines_before, asked_before = _lines(log_path), requests[0]
+        signalled = time.monotonic()
+        os.kill(process.pid, signal.SIGHUP)
+        applied = fetched = None
+        while time.monotonic() - signalled < 60 and (applied is None or fetched is None):
+            if applied is None and b"reloaded" in log_path.read_bytes().split(b"\n", lines_before)[-1]:
+                applied = time.monotonic() - signalled
+            if fetched is None and requests[0] > asked_before:
+                fetched = time.monotonic() - signalled
+            time.sleep(0.005)
+        time.sleep(1.0)
+        stop.set()
+        asker.join()
+        window_end = signalled + (applied or 60) + 1.0
+        during = [took for sent, took in timings if signalled - 0.5 <= sent <= window_end]
+        before = [took for sent, took in timings if sent < signalled - 0.5]
+        return {
+            "scenario": "reload",
+            "package": str(package),
+            "sources": count,
+            "reload_applied_seconds": None if applied is None else round(applied, 3),
+            "moved_source_fetched_seconds": None if fetched is None else round(fetched, 3),
+            "requests_during_reload": len(during),
+            "slowest_request_during_reload_ms": round(max(during, default=0) * 1000, 1),
+            "median_request_before_ms": round(sorted(before)[len(before) // 2] * 1000, 2) if before else None,
+        }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__.split("\n")[0])
-    parser.add_argument("scenario", choices=("idle", "slow", "queue"))
-    parser.add_argument("--sources", type=int, default=10_000, help="idle: sources (default 10000)")
+    parser.add_argument("scenario", choices=("idle", "slow", "queue", "reload"))
+    parser.add_argument("--sources", type=int, default=10_000, help="idle, reload: sources (default 10000)")
     parser.add_argument("--slow", type=int, default=10, help="slow: trickling hosts (default 10)")
     parser.add_argument("--healthy", type=int, default=170, help="slow: healthy sources (default 170)")
     parser.add_argument("--connections", type=int, default=256, help="queue: wrk connections (default 256)")
@@ -241,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
         result = idle(args.sources, args.seconds or 60.0, package)
     elif args.scenario == "slow":
         result = slow(args.slow, args.healthy, args.seconds or 60.0, package)
+    elif args.scenario == "reload":
+        result = reload(args.sources, package)
     else:
         result = queue(args.connections, args.seconds or 40.0, package)
     print(json.dumps(result))

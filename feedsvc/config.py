@@ -210,10 +210,11 @@ def parse(raw: dict[str, Any], base_dir: Path, environ: Any) -> Settings:
     if not isinstance(raw_sources, list):
         raise ConfigError("sources: expected an array of tables ([[sources]])")
     sources = tuple(_source(item, i, base_dir, min_interval, lease, limits) for i, item in enumerate(raw_sources))
-    names = [s.name for s in sources]
-    for name in names:
-        if names.count(name) > 1:
-            raise ConfigError(f"sources.{name}: name used twice")
+    seen: set[str] = set()
+    for source in sources:  # one pass: at 10,000 sources a count per name took seconds
+        if source.name in seen:
+            raise ConfigError(f"sources.{source.name}: name used twice")
+        seen.add(source.name)
     return Settings(
         bind_host=host,
         bind_port=port,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.jobstores.base import JobLookupError
@@ -77,15 +78,18 @@ def tick(scheduler: BaseScheduler, runner: Runner, dispatcher: Dispatcher) -> No
     _plan(scheduler, max(now + MIN_TICK, min(soonest, ahead or soonest)))
 
 
-def sync(scheduler: BaseScheduler | None, runner: Runner, settings: Settings) -> tuple[list[str], list[str]]:
+def sync(
+    scheduler: BaseScheduler | None, runner: Runner, settings: Settings, only: Collection[str] | None = None
+) -> tuple[list[str], list[str]]:
     """Give the configured sources their ``next_due`` and clear it for the others; wake the tick.
+    ``only``: look at these sources alone (a reload's added, changed and removed ones).
 
     Returns (scheduled, unscheduled): the sources whose ``next_due`` was set, and cleared.
     """
     now = datetime.now(UTC)
-    stored = {state.name: state for state in runner.store.timings()}
+    stored = {state.name: state for state in runner.store.timings(only)}
     changes: dict[str, datetime | None] = {}
-    for source in settings.sources:
+    for source in settings.sources if only is None else filter(None, map(settings.source, only)):
         state = stored.get(source.name)
         if state is None:
             changes[source.name] = now  # never refreshed: due at once

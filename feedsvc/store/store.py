@@ -6,7 +6,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -391,11 +391,21 @@ class Store:
         with self._read("next due") as conn:
             return conn.scalar(_NEXT_DUE_AFTER, {"b_now": now})
 
-    def timings(self) -> list[SourceState]:
-        """Every stored source's state as the due rule reads it (attempts, failures, Retry-After,
-        ``next_due``; no entry counts), in one query."""
+    def timings(self, names: Collection[str] | None = None) -> list[SourceState]:
+        """Every stored source's state (or only those of ``names``) as the due rule reads it (attempts,
+        failures, Retry-After, ``next_due``; no entry counts), in one query (one per ``_CHUNK`` names)."""
         with self._read("timings") as conn:
-            rows = conn.execute(_TIMINGS).all()
+            if names is None:
+                rows = conn.execute(_TIMINGS).all()
+            else:
+                wanted = sorted(names)
+                rows = [
+                    row
+                    for start in range(0, len(wanted), _CHUNK)
+                    for row in conn.execute(
+                        _TIMINGS.where(sources.c.name.in_(wanted[start : start + _CHUNK]))
+                    ).all()
+                ]
         return [
             replace(_state(row.name, row, 0), retry_after_until=row.retry_after_until) for row in rows
         ]

@@ -88,3 +88,19 @@ def test_with_nothing_ahead_the_tick_sleeps_at_most_max_tick_and_a_sync_wakes_it
     assert woken is not None and woken <= datetime.now(UTC)
     schedule.tick(jobs, runner, dispatcher)
     assert offered.wait_for(2) == ["a", "b"]
+
+
+def test_a_sync_of_some_sources_touches_only_those(
+    parts: tuple[Store, Runner, Dispatcher, BackgroundScheduler, Offered],
+) -> None:
+    """A reload syncs only the sources it added, changed or removed: the others keep their next_due."""
+    store, runner, _, jobs, _ = parts
+    later = datetime.now(UTC) + timedelta(hours=3)
+    store.schedule({"a": later, "b": later, "gone": later})
+
+    scheduled, unscheduled = schedule.sync(jobs, runner, runner.settings, only={"b", "gone"})
+
+    assert (scheduled, unscheduled) == (["b"], ["gone"])  # b: never attempted, due now; gone: not configured
+    due = {state.name: state.next_due for state in store.timings()}
+    assert due["a"] == later and due["gone"] is None and due["b"] is not None and due["b"] < later
+    assert [state.name for state in store.timings({"a", "missing"})] == ["a"]
