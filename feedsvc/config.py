@@ -101,7 +101,7 @@ class Settings:
     sources: tuple[Source, ...] = field(default_factory=tuple)
     hub: str | None = None  # WebSub hub: advertised in every feed, pinged when a feed changes
     publish_dir: Path | None = None  # every feed also written here as a static file
-    workers: int = 4  # scheduler threads: refreshes running at once
+    workers: int = 4  # scheduled refreshes running at once (slow ones step aside: refresh/dispatch.py)
     host_gap: timedelta = timedelta(seconds=1)  # between two requests to one host
     max_backoff: timedelta = timedelta(hours=6)  # longest wait after repeated failures
     manual_refresh_gap: timedelta = timedelta(seconds=10)  # between two manual refreshes of one source
@@ -210,10 +210,11 @@ def parse(raw: dict[str, Any], base_dir: Path, environ: Any) -> Settings:
     if not isinstance(raw_sources, list):
         raise ConfigError("sources: expected an array of tables ([[sources]])")
     sources = tuple(_source(item, i, base_dir, min_interval, lease, limits) for i, item in enumerate(raw_sources))
-    names = [s.name for s in sources]
-    for name in names:
-        if names.count(name) > 1:
-            raise ConfigError(f"sources.{name}: name used twice")
+    seen: set[str] = set()
+    for source in sources:  # one pass: at 10,000 sources a count per name took seconds
+        if source.name in seen:
+            raise ConfigError(f"sources.{source.name}: name used twice")
+        seen.add(source.name)
     return Settings(
         bind_host=host,
         bind_port=port,

@@ -3,7 +3,8 @@
 Text lines, or JSON objects one a line (``--log-format json``, passed to granian's worker as
 ``$FEEDSVC_LOG_FORMAT``), on stderr at ``$FEEDSVC_LOG_LEVEL``. feedsvc's own line per refresh says
 what happened; APScheduler's per-run lines ("Running job", "executed successfully") are left out:
-it speaks at WARNING and above only.
+it speaks at WARNING and above only. waitress's "Task queue depth is N" (one per request queued
+while every thread is busy) is kept to one line a minute, which counts the ones left out.
 """
 
 from __future__ import annotations
@@ -12,11 +13,50 @@ import json
 import logging
 import os
 import sys
+import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 LEVEL_ENV = "FEEDSVC_LOG_LEVEL"
 FORMAT_ENV = "FEEDSVC_LOG_FORMAT"
 FORMATS = ("text", "json")
+QUEUE_WARNINGS_EVERY = 60.0  # seconds: waitress's queue-depth warnings, at most one line per this
+
+
+class AtMostEvery(logging.Filter):
+    """Lets one record through per ``period`` seconds; the next one let through says how many were
+    left out meanwhile. For a logger that repeats one warning under load."""
+
+    def __init__(self, period: float, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.period = period
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._last: float | None = None
+        self._suppressed = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        with self._lock:
+            now = self._clock()
+            if self._last is not None and now - self._last < self.period:
+                self._suppressed += 1
+                return False
+            self._last, suppressed, self._suppressed = now, self._suppressed, 0
+        if suppressed:
+            record.msg = f"{record.getMessage()} ({suppressed} more like it in the previous {self.period:g} s left out)"
+            record.args = ()
+        return True
+
+
+def rate_limit(logger: str, period: float) -> AtMostEvery:
+    """Keep ``logger`` to one record per ``period`` seconds (replacing an earlier limit of ours)."""
+    target = logging.getLogger(logger)
+    for old in [f for f in target.filters if isinstance(f, AtMostEvery)]:
+        target.removeFilter(old)
+    limit = AtMostEvery(period)
+    target.addFilter(limit)
+    return limit
 
 
 class JSONLines(logging.Formatter):
@@ -52,3 +92,4 @@ def configure(log_format: str | None = None) -> None:
     root.setLevel(os.environ.get(LEVEL_ENV, "INFO"))
     logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)  # retries: the refresh line tells
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    rate_limit("waitress.queue", QUEUE_WARNINGS_EVERY)

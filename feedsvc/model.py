@@ -215,6 +215,7 @@ class SourceStatus:
     icon: str | None = None  # the icon the page names, when ``read_icon``
     read_icon: bool = False  # the page was HTML: ``icon`` replaces the stored one (None clears it)
     warning: str | None = None  # a successful refresh that left something out (bounds.MAX_POSTS)
+    next_due: datetime | None = None  # when the scheduler next refreshes the source; None: leave it as it was
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +274,7 @@ class SourceState:
     recent_posts: tuple[int, ...] = ()  # posts on the latest pages read, oldest first
     warning: str | None = None  # what the latest successful refresh left out, if anything
     lease: Lease | None = None  # who holds the source's lease (perhaps expired, or a dead instance's)
+    next_due: datetime | None = None  # when the scheduler next refreshes it; None: not scheduled (yet)
 
 
 class Outcome(StrEnum):

@@ -8,15 +8,17 @@ the web app, each built once, here. Every way of running feedsvc goes through a 
     tests                         Service(settings, store=...) with or without a scheduler
 
 The settings in force live in one ``config.Current``; a reload (SIGHUP, ``POST /api/reload``)
-swaps them there and syncs the scheduler's jobs.
+swaps them there and syncs the schedule (each source's ``next_due`` in the store).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -31,8 +33,9 @@ from feedsvc.errors import ConfigError, FeedsvcError
 from feedsvc.feeds import publish, static
 from feedsvc.metrics import Metrics
 from feedsvc.refresh import recovery, schedule
+from feedsvc.refresh.dispatch import Dispatcher
 from feedsvc.refresh.heartbeat import Heartbeat
-from feedsvc.refresh.reload import Reloader, Report, moved
+from feedsvc.refresh.reload import Reloader, Report, moved, touched
 from feedsvc.refresh.runner import Runner
 from feedsvc.store import Store
 from feedsvc.user_sources import Catalog
@@ -69,7 +72,11 @@ class Service:
         self.metrics = Metrics(per_source=lambda: self.current.settings.metrics_per_source)
         self.runner = Runner(self.current, self.store, self.metrics, publish.notifier(self.current, self.store), clock)
         self.heartbeat = Heartbeat(self.store, lambda: self.settings.heartbeat)
-        self.jobs: BackgroundScheduler | None = schedule.build(self.runner, first_run_in) if scheduled else None
+        self.dispatcher: Dispatcher | None = None
+        self.jobs: BackgroundScheduler | None = None
+        if scheduled:
+            self.dispatcher = Dispatcher(self.runner.scheduled, settings.workers)
+            self.jobs = schedule.build(self.runner, self.dispatcher, first_run_in)
         self.reloader = (
             None
             if config_path is None
@@ -99,6 +106,7 @@ class Service:
         static.write(self.settings, self.store, [source.name for source in self.settings.sources])
         self.admin.ensure()  # made at the first start; the log says where it is
         if self.jobs is not None:
+            schedule.sync(None, self.runner, self.settings)  # every configured source has its next_due
             self.jobs.start()
         self.catalog.watch()  # sources another instance or `feedsvc sources import` changed
 
@@ -117,6 +125,8 @@ class Service:
         log.info("stopping: waiting up to %g s for running refreshes", grace)
         self.catalog.stop()
         self.runner.close()
+        if self.dispatcher is not None:
+            self.dispatcher.close()  # queued sources are dropped; running ones finish
         if self.jobs is not None and self.jobs.running:
             self.jobs.shutdown(wait=False)
         idle = self.runner.wait_idle(grace)
@@ -135,11 +145,15 @@ class Service:
         self._reschedule(old, new)
 
     def _reschedule(self, old: Settings, new: Settings) -> None:
-        """After a reload: the jobs follow the sources; a page that moved is read at once (in the
+        """After a reload: the schedule follows the sources; a page that moved is read at once (in the
         background), not an interval after the last fetch of the old one. Web-only processes do neither."""
         if self.jobs is None:
             return
-        schedule.sync(self.jobs, self.runner, new)
+        try:
+            only = None if old.max_backoff != new.max_backoff else touched(old, new)  # the cap moves every due time
+            schedule.sync(self.jobs, self.runner, new, only)
+        except FeedsvcError as exc:  # the store is down: the tick finds the sources once it is back
+            log.error("cannot schedule the reloaded sources: %s", exc)
         sources = [source for name in moved(old, new) if (source := new.source(name)) is not None]
         if sources:
             threading.Thread(target=self._refresh_all, args=(sources,), name="feedsvc-moved", daemon=True).start()
@@ -155,7 +169,8 @@ def reload_on_sighup(service: Service) -> Callable[[int, FrameType | None], None
 
     def reload() -> None:
         try:
-            service.reload()
+            with _handing_over_often():
+                service.reload()
         except FeedsvcError as exc:
             log.error("SIGHUP: config not reloaded: %s", exc)
 
@@ -163,6 +178,23 @@ def reload_on_sighup(service: Service) -> Callable[[int, FrameType | None], None
         threading.Thread(target=reload, name="feedsvc-reload", daemon=True).start()
 
     return on_signal
+
+
+RELOAD_SWITCH_INTERVAL = 0.0005  # seconds: how often the GIL changes hands while a SIGHUP reload runs
+
+
+@contextmanager
+def _handing_over_often() -> Iterator[None]:
+    """Parsing a large config is pure Python (10,000 sources: about half a second), and a request
+    thread waiting for the GIL gets it only at the next forced switch, by default every 5 ms: at
+    each of its socket reads and writes. Switching every 0.5 ms meanwhile keeps requests answered
+    promptly (``python -m bench.scale reload``); the setting is restored once the reload ends."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(min(before, RELOAD_SWITCH_INTERVAL))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
 
 
 def stop_or_exit(service: Service) -> None:

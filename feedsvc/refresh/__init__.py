@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from feedsvc import bounds, differ, extract, fetch
 from feedsvc.config import Source
 from feedsvc.errors import FeedsvcError, LayoutChanged, StoreError
-from feedsvc.model import Diff, FullTextReport, Outcome, RefreshResult, SourceStatus, Validators
+from feedsvc.model import Diff, FullTextReport, Outcome, RefreshResult, SourceState, SourceStatus, Validators
 from feedsvc.refresh import backoff, full_text, guard, leases
 from feedsvc.refresh.instances import ME, Liveness
 from feedsvc.refresh.politeness import HostGate, SharedHostGate
@@ -78,15 +78,19 @@ def run(store: Store, source: Source, now: datetime | Clock, policy: Policy = MA
     due_if_not_since = None
     if policy.scheduled:
         try:
-            allowed = backoff.next_allowed(
-                store.state(source.name, count_entries=False), source.interval, policy.max_backoff
-            )
+            state = store.state(source.name, count_entries=False)
+            allowed = backoff.next_allowed(state, source.interval, policy.max_backoff)
         except StoreError as exc:
             log.warning("cannot check whether %s is due: %s", source.name, exc)
             return RefreshResult(source.name, Outcome.NOT_DUE)
         if allowed is not None and started_at < allowed:
             log.debug("refresh source=%s outcome=deferred until=%s", source.name, allowed.isoformat())
+            _keep_next_due(store, state, allowed)
             return RefreshResult(source.name, Outcome.DEFERRED, deferred_until=allowed)
+        due_at = backoff.next_due(state, source.interval, policy.max_backoff)
+        if due_at is not None and started_at < due_at:  # refreshed within its interval (by another instance?)
+            _keep_next_due(store, state, due_at)
+            return RefreshResult(source.name, Outcome.NOT_DUE)
         due_if_not_since = started_at - source.interval
     try:
         claimed = store.claim(source.name, owner, clock, source.lease_length, due_if_not_since=due_if_not_since)
@@ -106,7 +110,9 @@ def run(store: Store, source: Source, now: datetime | Clock, policy: Policy = MA
             # the host's turn, under the lease: the attempt is dated after the wait; ended once answered
             turn = policy.gate.turn(source.url) if policy.gate is not None and not source.is_local else None
             with turn or nullcontext():
-                result = _refresh(store, source, max(started_at, clock()), None if turn is None else turn.release)
+                result = _refresh(
+                    store, source, max(started_at, clock()), policy.max_backoff, None if turn is None else turn.release
+                )
             if source.full_text and result.outcome in (Outcome.OK, Outcome.NOT_MODIFIED):
                 result = replace(result, full_text=_full_text(store, source, clock, policy.gate))
             if policy.notify is not None and result.feed_changed:
@@ -164,7 +170,28 @@ def _release(store: Store, source: str, owner: str) -> None:
         log.warning("cannot release the lease on %s (it expires by itself): %s", source, exc)
 
 
-def _refresh(store: Store, source: Source, now: datetime, answered: Callable[[], None] | None) -> RefreshResult:
+def _keep_next_due(store: Store, state: SourceState, due_at: datetime) -> None:
+    """Correct a source's stored ``next_due`` that the due rule puts later (the interval or the
+    backoff changed since it was written), so the scheduler does not ask again before then."""
+    if state.next_due == due_at:
+        return
+    try:
+        store.schedule({state.name: due_at})
+    except StoreError as exc:
+        log.warning("cannot record when %s is due: %s", state.name, exc)
+
+
+def _next_due(
+    source: Source, now: datetime, cap: timedelta, failures: int = 0, retry_after: datetime | None = None
+) -> datetime | None:
+    """When the scheduler refreshes ``source`` next after an attempt at ``now`` (refresh/backoff.py's rule)."""
+    after = SourceState(source.name, last_attempt=now, consecutive_failures=failures, retry_after_until=retry_after)
+    return backoff.next_due(after, source.interval, cap)
+
+
+def _refresh(
+    store: Store, source: Source, now: datetime, cap: timedelta, answered: Callable[[], None] | None
+) -> RefreshResult:
     seen: int | None = None
     try:
         try:
@@ -173,7 +200,8 @@ def _refresh(store: Store, source: Source, now: datetime, answered: Callable[[],
             if answered is not None:  # a failed request ends the host's turn too
                 answered()
         if snapshot is None:
-            store.apply(source.name, Diff(), SourceStatus(now, ok=True), keep=source.keep)
+            status = SourceStatus(now, ok=True, next_due=_next_due(source, now, cap))
+            store.apply(source.name, Diff(), status, keep=source.keep)
             return RefreshResult(source.name, Outcome.NOT_MODIFIED)
         extraction = extract.extract(snapshot, source.layout, selectors=source.selectors, zone=source.zone)
         posts, warning = bounds.capped(extraction.posts)
@@ -193,16 +221,18 @@ def _refresh(store: Store, source: Source, now: datetime, answered: Callable[[],
             icon=extraction.icon,
             read_icon=extraction.is_html,
             warning=warning,
+            next_due=_next_due(source, now, cap),
         )
         store.apply(source.name, diff, status, keep=source.keep)
         return RefreshResult(source.name, new=len(diff.new), changed=len(diff.changed), seen=diff.seen)
     except FeedsvcError as exc:
         retry_after = getattr(exc, "retry_after", None)
         until = now + timedelta(seconds=retry_after) if retry_after else None
-        return _failed(store, source, now, str(exc), exc.kind, seen, until)
+        return _failed(store, source, now, str(exc), exc.kind, seen, until, cap)
     except Exception as exc:  # a bug must not stop the scheduler: record it and go on
         log.exception("refresh of %s failed unexpectedly", source.name)
-        return _failed(store, source, now, f"internal error: {type(exc).__name__}: {exc}", "internal", None, None)
+        error = f"internal error: {type(exc).__name__}: {exc}"
+        return _failed(store, source, now, error, "internal", None, None, cap)
 
 
 def _full_text(store: Store, source: Source, clock: Clock, gate: HostGate | SharedHostGate | None) -> FullTextReport:
@@ -228,9 +258,14 @@ def _failed(
     kind: str,
     seen: int | None,
     retry_after: datetime | None,
+    cap: timedelta,
 ) -> RefreshResult:
-    status = SourceStatus(now, ok=False, error=error, posts_on_page=seen, retry_after=retry_after)
     try:
+        failures = store.state(source.name, count_entries=False).consecutive_failures + 1
+        next_due = _next_due(source, now, cap, failures, retry_after)
+        status = SourceStatus(
+            now, ok=False, error=error, posts_on_page=seen, retry_after=retry_after, next_due=next_due
+        )
         store.apply(source.name, Diff(), status, keep=source.keep)
     except FeedsvcError:
         log.exception("cannot record the failed refresh of %s", source.name)

@@ -66,6 +66,13 @@ class Reloader:
         return report
 
 
+def touched(old: Settings, new: Settings) -> set[str]:
+    """The sources a reload added, removed or changed in any way."""
+    before = {source.name: source for source in old.sources}
+    after = {source.name: source for source in new.sources}
+    return {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
+
+
 def moved(old: Settings, new: Settings) -> list[str]:
     """Sources whose page is read differently now (another URL, layout or selectors): their next
     refresh should not wait for the interval counted from a fetch of the old page."""

@@ -1,4 +1,4 @@
-"""Who may refresh what, when, in this process: the one object scheduler jobs and the API go through.
+"""Who may refresh what, when, in this process: the one object the scheduler's dispatcher and the API go through.
 
 - Reads the settings in force from ``config.Current`` (a reload swaps them).
 - **One refresh per source at a time**: a call that arrives while a manual refresh of the same
@@ -77,8 +77,8 @@ class Runner:
         self.liveness.heartbeat = settings.heartbeat
 
     def close(self) -> None:
-        """Start no scheduled run from now on (the service is stopping): a job the scheduler had
-        queued before it was shut down then does nothing, rather than run after the store closed."""
+        """Start no scheduled run from now on (the service is stopping): a source the dispatcher
+        hands over after that does nothing, rather than run after the store closed."""
         with self._lock:
             self._closed = True
 

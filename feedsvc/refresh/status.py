@@ -1,7 +1,8 @@
 """What the operator reads about a source: plain JSON-ready data. Pure: ``now`` is passed in.
 
-``next_run`` is when the next refresh will reach the site: an interval after the last attempt,
-later while the source is backing off after failures (or the site's Retry-After). ``lease`` names
+``next_run`` is when the next refresh will reach the site: the source's ``next_due`` (an interval
+after the last attempt, later while the source is backing off after failures or the site's
+Retry-After), or the scheduler's next tick when the source is due already. ``lease`` names
 who holds the source (``instances.describe``); ``refreshing`` is true while this process runs a
 refresh of it or a live instance holds its lease.
 """
@@ -17,14 +18,16 @@ from feedsvc.refresh import backoff, guard
 
 
 def next_run(source: Source, state: SourceState, tick: datetime | None, max_backoff: timedelta) -> datetime | None:
-    """When the next scheduled refresh will reach the site (to within one check); None when unscheduled.
+    """When the next scheduled refresh will reach the site; None when this process schedules none.
 
-    The scheduler checks every source often (``tick`` is its next check) and refreshes it once it
-    is due: an interval after the last attempt of any instance, and past any failure backoff.
+    The source's ``next_due`` as the store records it (an interval after the last attempt of any
+    instance, past any failure backoff), or the scheduler's next tick (``tick``) when that is later:
+    a source already due runs at the next tick. A source without a recorded ``next_due`` (not
+    scheduled yet) gets the due rule's answer.
     """
     if tick is None:
         return None
-    due = backoff.next_due(state, source.interval, max_backoff)
+    due = state.next_due if state.next_due is not None else backoff.next_due(state, source.interval, max_backoff)
     return tick if due is None else max(tick, due)
 
 

@@ -6,7 +6,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -380,6 +380,44 @@ class Store:
             }
         return [_with_health(_state(name, rows.get(name), counts.get(name, 0)), health.get(name)) for name in names]
 
+    def due(self, now: datetime, limit: int = 10_000) -> list[str]:
+        """Up to ``limit`` sources due at ``now`` (their ``next_due`` has passed) and held by no live
+        lease, the longest overdue first: one query on the ``next_due`` index, whatever the number of sources."""
+        with self._read("due") as conn:
+            return list(conn.scalars(_DUE, {"b_now": now, "b_limit": limit}))
+
+    def next_due_after(self, now: datetime) -> datetime | None:
+        """The earliest ``next_due`` later than ``now`` (None when none is): when the scheduler must look again."""
+        with self._read("next due") as conn:
+            return conn.scalar(_NEXT_DUE_AFTER, {"b_now": now})
+
+    def timings(self, names: Collection[str] | None = None) -> list[SourceState]:
+        """Every stored source's state (or only those of ``names``) as the due rule reads it (attempts,
+        failures, Retry-After, ``next_due``; no entry counts), in one query (one per ``_CHUNK`` names)."""
+        with self._read("timings") as conn:
+            if names is None:
+                rows = conn.execute(_TIMINGS).all()
+            else:
+                wanted = sorted(names)
+                rows = [
+                    row
+                    for start in range(0, len(wanted), _CHUNK)
+                    for row in conn.execute(
+                        _TIMINGS.where(sources.c.name.in_(wanted[start : start + _CHUNK]))
+                    ).all()
+                ]
+        return [
+            replace(_state(row.name, row, 0), retry_after_until=row.retry_after_until) for row in rows
+        ]
+
+    def schedule(self, due: Mapping[str, datetime | None]) -> None:
+        """Set each named source's ``next_due`` (None: not scheduled), creating missing rows, in one transaction."""
+        if not due:
+            return
+        with self._write("schedule", ", ".join(sorted(due)[:5])) as conn:
+            _ensure_sources(conn, list(due))
+            conn.execute(_SET_NEXT_DUE, [{"b_name": name, "b_due": when} for name, when in due.items()])
+
     def leases(self) -> dict[str, str]:
         """Who holds which source's lease (expired ones included): source name -> owner."""
         with self._read("leases") as conn:
@@ -623,6 +661,24 @@ _REGISTER = insert(instances).values(
     started_at=bindparam("b_now"),
     heartbeat_at=bindparam("b_now"),
 )
+_DUE = (
+    select(sources.c.name)
+    .where(
+        sources.c.next_due <= bindparam("b_now"),
+        or_(sources.c.lease_until.is_(None), sources.c.lease_until < bindparam("b_now")),
+    )
+    .order_by(sources.c.next_due)
+    .limit(bindparam("b_limit"))
+)
+_NEXT_DUE_AFTER = select(func.min(sources.c.next_due)).where(sources.c.next_due > bindparam("b_now"))
+_TIMINGS = select(
+    *(sources.c[name] for name in ("name", "last_attempt", "last_success", "last_error", "consecutive_failures")),
+    *(sources.c[name] for name in ("posts_on_page", "version", "icon", "last_warning", "next_due")),
+    sources.c.lease_owner,
+    sources.c.lease_until,
+    source_health.c.retry_after_until,
+).select_from(sources.outerjoin(source_health, source_health.c.name == sources.c.name))
+_SET_NEXT_DUE = update(sources).where(sources.c.name == bindparam("b_name")).values(next_due=bindparam("b_due"))
 _NOTIFY = text(_watch.notify_statement())  # PostgreSQL: other processes' watches hear of the change at commit
 _BUMP_VERSION = update(sources).where(sources.c.name == bindparam("b_name")).values(version=sources.c.version + 1)
 _ENSURE_SOURCE = {
@@ -654,6 +710,16 @@ def _ensure_source(conn: Connection, source: str) -> None:
         conn.execute(insert(sources).values(name=source))
 
 
+def _ensure_sources(conn: Connection, names: Sequence[str]) -> None:
+    """Create the rows of the sources that have none, in one statement run for all of them."""
+    statement = _ENSURE_SOURCE.get(conn.dialect.name)
+    if statement is None:
+        for name in names:
+            _ensure_source(conn, name)
+    else:
+        conn.execute(statement, [{"b_name": name} for name in names])
+
+
 def _record_status(conn: Connection, source: str, status: SourceStatus) -> None:
     params: dict[str, Any] = {"b_name": source, "last_attempt": status.attempted_at}
     if status.ok:
@@ -669,10 +735,12 @@ def _record_status(conn: Connection, source: str, status: SourceStatus) -> None:
             params |= {"etag": status.validators.etag, "last_modified": status.validators.last_modified}
     else:
         params["last_error"] = status.error or "refresh failed"
+    if status.next_due is not None:
+        params["next_due"] = status.next_due
     conn.execute(_status_update(tuple(params)), params)
 
 
-_STATUS_UPDATES: dict[tuple[str, ...], Any] = {}  # by the columns set: at most five shapes, each built once
+_STATUS_UPDATES: dict[tuple[str, ...], Any] = {}  # by the columns set: a handful of shapes, each built once
 
 
 def _status_update(columns: tuple[str, ...]) -> Any:
@@ -989,6 +1057,7 @@ def _state(name: str, row: Row[Any] | None, stored: int) -> SourceState:
         icon=row.icon,
         warning=row.last_warning,
         lease=None if row.lease_owner is None else Lease(row.lease_owner, row.lease_until),
+        next_due=row.next_due,
     )
 
 

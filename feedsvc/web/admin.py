@@ -36,6 +36,7 @@ from feedsvc.config import _format as config_format
 from feedsvc.errors import ConfigError, UnknownSource
 from feedsvc.extract.selectors import FIELDS as SELECTOR_FIELDS
 from feedsvc.model import SourceState
+from feedsvc.refresh import schedule
 from feedsvc.refresh import status as describe
 from feedsvc.refresh.runner import Runner, TooSoon
 from feedsvc.user_sources import FIELDS, Catalog
@@ -76,11 +77,7 @@ def helpers() -> dict[str, object]:
 
 def _next_run(source: Source, state: SourceState) -> datetime | None:
     """When the scheduler of this process will next refresh ``source`` (None without a scheduler)."""
-    jobs = _jobs()
-    if jobs is None:
-        return None
-    job = jobs.get_job(source.name)
-    tick = getattr(job, "next_run_time", None) if job is not None else None
+    tick = schedule.next_tick(_jobs())
     return describe.next_run(source, state, tick, _catalog().file_settings.max_backoff)
 
 

@@ -18,7 +18,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 from feedsvc import filters
 from feedsvc.config import Source
 from feedsvc.metrics import CONTENT_TYPE, census
-from feedsvc.refresh import instances
+from feedsvc.refresh import instances, schedule
 from feedsvc.refresh import status as describe
 from feedsvc.web import listing
 from feedsvc.web.context import service
@@ -31,11 +31,8 @@ def _jobs() -> BaseScheduler | None:
     return service().jobs
 
 
-def _ticks() -> dict[str, datetime | None]:
-    jobs = _jobs()
-    if jobs is None:
-        return {}
-    return {job.id: getattr(job, "next_run_time", None) for job in jobs.get_jobs()}
+def _tick() -> datetime | None:
+    return schedule.next_tick(_jobs())
 
 
 def _described(sources: Sequence[Source]) -> list[dict[str, Any]]:
@@ -44,7 +41,7 @@ def _described(sources: Sequence[Source]) -> list[dict[str, Any]]:
     running_service = service()
     settings = running_service.settings
     states = running_service.store.states([s.name for s in sources])
-    ticks, running, now = _ticks(), set(running_service.runner.running()), datetime.now(UTC)
+    tick, running, now = _tick(), set(running_service.runner.running()), datetime.now(UTC)
     store = running_service.store
     known = running_service.store.instances() if any(state.lease for state in states) else {}
     liveness = running_service.runner.liveness
@@ -52,7 +49,7 @@ def _described(sources: Sequence[Source]) -> list[dict[str, Any]]:
         describe.describe(
             source,
             state,
-            ticks.get(source.name),
+            tick,
             settings.max_backoff,
             now,
             source.name in running,

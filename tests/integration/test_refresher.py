@@ -1,5 +1,5 @@
 """Manual refresh under pressure, POST /api/refresh, config reload, readiness, and the scheduler's
-coalescing: the real app, refresher, scheduler and store against a real local site."""
+tick: the real app, refresher, scheduler and store against a real local site."""
 
 from __future__ import annotations
 
@@ -13,10 +13,12 @@ from typing import Any
 
 import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
+from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
 from feedsvc import config
 from feedsvc.refresh import schedule
+from feedsvc.refresh.dispatch import Dispatcher
 from feedsvc.refresh.runner import Runner
 from feedsvc.service import Service
 from feedsvc.store import Store
@@ -151,45 +153,62 @@ def test_post_refresh_refreshes_every_source(rig: Rig) -> None:
     assert rig.post("/api/refresh", headers={})[0] == 401
 
 
-def test_reload_adds_changes_and_removes_sources_and_their_jobs(rig: Rig) -> None:
-    jobs = schedule.build(rig.refresher)
+def scheduler_of(rig: Rig, first_run_in: timedelta = timedelta(seconds=1)) -> BackgroundScheduler:
+    """The service's scheduler, as ``Service(scheduled=True)`` builds it, on the rig's runner."""
+    dispatcher = Dispatcher(rig.refresher.scheduled, workers=1)
+    rig.service.dispatcher = dispatcher
+    return schedule.build(rig.refresher, dispatcher, first_run_in)
+
+
+def test_reload_adds_changes_and_removes_sources_and_their_schedule(rig: Rig) -> None:
+    jobs = scheduler_of(rig)
     jobs.start(paused=True)
     rig.service.jobs = jobs
+    schedule.sync(jobs, rig.refresher, rig.refresher.settings)
     client = rig.app.test_client()
     try:
-        assert [job.id for job in jobs.get_jobs()] == ["kexue"]
+        assert rig.store.due(datetime.now(UTC)) == ["kexue"]  # never refreshed: due at once
+        assert [job.id for job in jobs.get_jobs()] == [schedule.TICK]  # one job, whatever the sources
         assert rig.post("/api/reload", headers={})[0] == 401
 
         rig.path.write_text("[[sources]]\nname = 'broken'\n", encoding="utf-8")  # no url: refused
         code, body, _ = rig.post("/api/reload")
         assert code == 400 and "sources.broken.url" in body["error"]
-        assert [job.id for job in jobs.get_jobs()] == ["kexue"]
+        assert rig.store.due(datetime.now(UTC)) == ["kexue"]
 
         rig.path.write_text(config_text(rig.site.url, ("fresh",), interval="30m"), encoding="utf-8")
         code, body, _ = rig.post("/api/reload")
         assert code == 200
         assert (body["added"], body["removed"], body["changed"]) == (["fresh"], ["kexue"], [])
-        assert [job.id for job in jobs.get_jobs()] == ["fresh"]
+        assert rig.store.due(datetime.now(UTC)) == ["fresh"]  # kexue is no longer scheduled
+        assert rig.store.state("kexue").next_due is None
         assert client.get("/feeds/kexue.atom").status_code == 404
         assert client.get("/feeds/fresh.atom").status_code == 200
         assert [s["name"] for s in client.get("/api/sources").get_json()["sources"]] == ["fresh"]
+        assert rig.post("/api/sources/fresh/refresh")[0] == 200
+        attempted = rig.store.state("fresh").last_attempt
+        assert attempted is not None and rig.store.state("fresh").next_due == attempted + timedelta(minutes=30)
 
         rig.path.write_text(config_text(rig.site.url, ("fresh",), interval="2h"), encoding="utf-8")
         code, body, _ = rig.post("/api/reload")
         assert code == 200, body
         assert body["changed"] == ["fresh"]
-        (job,) = jobs.get_jobs()
         fresh = rig.refresher.settings.source("fresh")
         assert fresh is not None and fresh.interval == timedelta(hours=2)
-        assert job.trigger.interval == schedule.check_every(fresh)
+        assert rig.store.state("fresh").next_due == attempted + timedelta(hours=2)  # the new interval counts
+        assert client.get("/api/sources/fresh").get_json()["next_run"] == status_time(attempted + timedelta(hours=2))
     finally:
         jobs.shutdown(wait=False)
+
+
+def status_time(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def test_readyz_needs_the_database_and_a_running_scheduler(rig: Rig) -> None:
     client = rig.app.test_client()
     assert client.get("/readyz").get_json() == {"ready": True, "database": "ok", "scheduler": "absent"}
-    jobs = schedule.build(rig.refresher)
+    jobs = scheduler_of(rig)
     rig.service.jobs = jobs
     stopped = client.get("/readyz")
     assert stopped.status_code == 503 and stopped.get_json()["scheduler"] == "stopped"
@@ -201,28 +220,32 @@ def test_readyz_needs_the_database_and_a_running_scheduler(rig: Rig) -> None:
     assert client.get("/healthz").status_code == 200
 
 
-def test_runs_missed_while_the_machine_slept_coalesce_into_one(rig: Rig) -> None:
-    # the first run was due two hours ago: twelve 10-minute runs were missed
-    jobs = schedule.build(rig.refresher, first_run_in=-timedelta(hours=2))
-    ran = threading.Event()
+def test_a_tick_long_overdue_refreshes_a_due_source_once_then_sleeps_until_it_is_due(rig: Rig) -> None:
+    # the first tick was due two hours ago (the machine slept): it runs once, not once per missed period
+    jobs = scheduler_of(rig, first_run_in=-timedelta(hours=2))
+    ticks = threading.Semaphore(0)
     events: list[JobExecutionEvent] = []
 
     def executed(event: JobExecutionEvent) -> None:
         events.append(event)
-        ran.set()
+        ticks.release()
 
     jobs.add_listener(executed, EVENT_JOB_EXECUTED)
-    (job,) = jobs.get_jobs()
-    every = schedule.check_every(rig.refresher.settings.sources[0])
-    assert job.trigger.interval == every and job.trigger.jitter == every.total_seconds() / 2  # spread out
+    schedule.sync(None, rig.refresher, rig.refresher.settings)
     jobs.start()
     try:
-        assert ran.wait(15)
-        next_run = jobs.get_job("kexue").next_run_time
-        assert next_run > datetime.now(UTC)  # the missed runs are behind it, not queued
+        assert ticks.acquire(timeout=15)
+        wait_until(lambda: rig.store.state("kexue").last_success is not None, "the due source's refresh")
+        state = rig.store.state("kexue")
+        assert state.last_attempt is not None and state.next_due == state.last_attempt + timedelta(minutes=10)
+        next_tick = schedule.next_tick(jobs)
+        assert next_tick is not None and next_tick > datetime.now(UTC)
+        assert next_tick <= datetime.now(UTC) + schedule.MAX_TICK  # at most MAX_TICK ahead
         assert len(events) == 1 and rig.site.requests == 1
     finally:
         jobs.shutdown(wait=True)
+        assert rig.service.dispatcher is not None
+        rig.service.dispatcher.close()
 
 
 def test_metrics_count_refreshes_and_feed_requests(rig: Rig) -> None:
@@ -269,7 +292,7 @@ def wait_until(condition: Callable[[], bool], what: str, timeout: float = 20) ->
 
 
 def test_a_reload_that_moves_a_page_reads_it_at_once(rig: Rig) -> None:
-    jobs = schedule.build(rig.refresher)
+    jobs = scheduler_of(rig)
     jobs.start(paused=True)  # no scheduled run: only the reload can fetch
     rig.service.jobs = jobs
     try:

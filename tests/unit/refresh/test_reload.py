@@ -1,4 +1,4 @@
-"""reload.moved and reload.compare: what a new config changes, source by source."""
+"""reload.moved, reload.touched and reload.compare: what a new config changes, source by source."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from feedsvc.config import Settings, Source
 from feedsvc.extract.selectors import Selectors
-from feedsvc.refresh.reload import compare, moved
+from feedsvc.refresh.reload import compare, moved, touched
 
 A = Source(name="a", title="A", url="https://a.example/")
 B = Source(name="b", title="B", url="https://b.example/")
@@ -29,3 +29,12 @@ def test_compare_names_added_changed_removed_and_restart_only_settings() -> None
     report = compare(Settings(sources=(A, B)), Settings(sources=(replace(A, title="A!"),), threads=2))
     assert (report.added, report.changed, report.removed) == ((), ("a",), ("b",))
     assert report.needs_restart == ("threads",)
+
+
+def test_touched_names_every_source_added_removed_or_changed_in_any_setting() -> None:
+    C = Source(name="c", title="C", url="https://c.example/")
+    old = Settings(sources=(A, B, C))
+    assert touched(old, old) == set()
+    D = Source(name="d", title="D", url="https://d.example/")
+    new = Settings(sources=(replace(A, interval=timedelta(hours=2)), C, D))
+    assert touched(old, new) == {"a", "b", "d"}
