@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
 import tracemalloc
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bench.tools import median_ms
 from feedsvc.extract import app_state
 from feedsvc.extract.page import Page
 from feedsvc.model import Snapshot
@@ -78,21 +76,12 @@ def measure(page_text: str, runs: int) -> tuple[int, int, float, float]:
     page = Page(snapshot, ZoneInfo("UTC"))
     _ = page.scripts  # parsed once, outside the timing
     found = app_state.posts(page)
-    milliseconds = _median(lambda: app_state.posts(page), runs)
+    milliseconds = median_ms(lambda: app_state.posts(page), runs)
     tracemalloc.start()
     app_state.posts(page)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return len(page_text), len(found), milliseconds, peak / 1e6
-
-
-def _median(run: Callable[[], object], runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        run()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
 
 
 def main(argv: list[str] | None = None) -> int:

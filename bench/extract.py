@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -21,6 +18,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.tools import median_ms  # noqa: E402
 from feedsvc import extract, fetch  # noqa: E402
 from feedsvc.extract.selectors import Selectors  # noqa: E402
 from feedsvc.model import Snapshot  # noqa: E402
@@ -40,19 +38,10 @@ def timings(runs: int) -> list[tuple[str, int, str, float, float]]:
         zone = ZoneInfo(case["timezone"])
         selectors = Selectors(**case["selectors"])
         layout = extract.extract(snapshot, zone=zone).layout
-        auto = _median(partial(extract.extract, snapshot, zone=zone), runs)
-        chosen = _median(partial(extract.extract, snapshot, "selectors", selectors=selectors, zone=zone), runs)
+        auto = median_ms(partial(extract.extract, snapshot, zone=zone), runs)
+        chosen = median_ms(partial(extract.extract, snapshot, "selectors", selectors=selectors, zone=zone), runs)
         rows.append((path.stem, len(body), layout, auto, chosen))
     return rows
-
-
-def _median(run: Callable[[], object], runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        run()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
 
 
 def main(argv: list[str] | None = None) -> int:

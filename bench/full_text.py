@@ -21,7 +21,6 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
@@ -30,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.tools import median_ms  # noqa: E402
 from feedsvc import fetch  # noqa: E402
 from feedsvc.config import Source  # noqa: E402
 from feedsvc.extract import article  # noqa: E402
@@ -97,8 +97,8 @@ SYNTHETIC = {
 
 def measure(name: str, page: str, url: str, runs: int) -> Row:
     text = _extracted(page, url)
-    extract_ms = _median(lambda: _extracted(page, url), runs)
-    sanitize_ms = _median(lambda: sanitize.html(text), runs) if text else 0.0
+    extract_ms = median_ms(lambda: _extracted(page, url), runs)
+    sanitize_ms = median_ms(lambda: sanitize.html(text), runs) if text else 0.0
     tracemalloc.start()
     _extracted(page, url)
     traced = tracemalloc.get_traced_memory()[1]
@@ -112,15 +112,6 @@ def _extracted(page: str, url: str) -> str:
         return article.main_text(page, url)
     except article.NoMainText:
         return ""
-
-
-def _median(run: Callable[[], object], runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        run()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
 
 
 def _rss_growth(page: str, url: str) -> float | None:

@@ -10,18 +10,29 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 INSTALL_HINT = "apt-get update && apt-get install -y --no-install-recommends nginx-light wrk"
+
+
+def median_ms(run: Callable[[], object], runs: int) -> float:
+    """The median wall time of ``runs`` calls of ``run``, in milliseconds."""
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        run()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
 
 
 def missing(*tools: str) -> list[str]:

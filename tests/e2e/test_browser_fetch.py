@@ -28,6 +28,7 @@ from feedsvc.service import Service
 from feedsvc.store import Store
 from tests.app_shell import TITLES, Site, app_shell_sites, chromium_processes
 from tests.atom_checks import parse_feed
+from tests.e2e.test_browser import _browser_or_skip
 from tests.support import ROOT, free_port, http, running_service, write_config
 
 NOW = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
@@ -37,22 +38,6 @@ NOW = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
 def sites() -> Iterator[tuple[Site, Site]]:
     with app_shell_sites() as both:
         yield both
-
-
-def _browser_or_skip() -> None:
-    missing = []
-    if not Path(browser.CHROMIUM).is_file():
-        missing.append(f"{browser.CHROMIUM} (apt-get install chromium)")
-    try:
-        import playwright.async_api  # noqa: F401
-    except ImportError:
-        missing.append("the playwright package (pip install playwright)")
-    if not missing:
-        return
-    message = "browser tests need " + " and ".join(missing)
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="module")
