@@ -187,6 +187,7 @@ def _form(table: dict[str, Any], editing: str | None, error: str | None) -> str:
     values = {key: table.get(key, "") for key in FORM_FIELDS}
     values["layout"] = values["layout"] or "auto"
     values["fetch"] = values["fetch"] or "http"
+    values["full_text"] = bool(table.get("full_text"))
     for which in FILTER_FIELDS:
         patterns = table.get(which) or []
         values[which] = "\n".join([patterns] if isinstance(patterns, str) else patterns)
@@ -211,6 +212,8 @@ def _submitted() -> dict[str, Any]:
     for which in FILTER_FIELDS:
         table[which] = [line.strip() for line in request.form.get(which, "").splitlines() if line.strip()]
     table["selectors"] = {key: request.form.get(f"selectors.{key}", "") for key in SELECTOR_FIELDS}
+    # an unticked box sends nothing; None is the default (off), and removes the setting when editing
+    table["full_text"] = True if request.form.get("full_text") == "true" else None
     return table
 
 

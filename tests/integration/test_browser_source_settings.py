@@ -1,5 +1,5 @@
-"""``fetch`` and ``wait_for`` on sources kept in the database: the add-site form, the API, export and
-import carry them (no browser is started: nothing here is refreshed)."""
+"""``fetch``, ``wait_for`` and ``full_text`` on sources kept in the database: the add-site form, the API,
+export and import carry them (no browser is started: nothing here is refreshed)."""
 
 from __future__ import annotations
 
@@ -61,6 +61,24 @@ def test_the_add_site_form_stores_the_fetch_choice_and_shows_it_when_editing(
     back = {**fields, "csrf_token": _csrf(edit), "fetch": "http", "wait_for": "ul.news li"}
     assert client.post("/admin/sources/app", data=back).status_code == 302
     assert client.get("/api/sources/app/definition").json["definition"] == {"name": "app", "url": URL}
+
+
+def test_the_add_site_form_turns_full_text_on_and_off(client: FlaskClient, service: Service) -> None:
+    _signed_in(client)
+    page = client.get("/admin/sources/new").get_data(as_text=True)
+    assert 'name="full_text"' in page and 'id="full_text" value="true" checked' not in page
+    fields = {"csrf_token": _csrf(page), "name": "blog", "url": URL, "layout": "auto", "fetch": "http"}
+    assert client.post("/admin/sources", data={**fields, "full_text": "true"}).status_code == 302
+    definition = client.get("/api/sources/blog/definition").json["definition"]
+    assert definition == {"name": "blog", "url": URL, "full_text": True}
+    source = service.settings.source("blog")
+    assert source is not None and source.full_text
+    edit = client.get("/admin/sources/blog/edit").get_data(as_text=True)
+    assert 'id="full_text" value="true" checked' in edit
+    assert client.post("/admin/sources/blog", data={**fields, "csrf_token": _csrf(edit)}).status_code == 302  # unticked
+    assert client.get("/api/sources/blog/definition").json["definition"] == {"name": "blog", "url": URL}
+    source = service.settings.source("blog")
+    assert source is not None and not source.full_text
 
 
 def test_the_api_refuses_a_bad_fetch_setting_naming_it(client: FlaskClient) -> None:
