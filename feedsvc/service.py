@@ -29,7 +29,7 @@ from flask import Flask
 
 from feedsvc import browser, config, refresh
 from feedsvc.config import Current, Settings, Source
-from feedsvc.errors import ConfigError, FeedsvcError
+from feedsvc.errors import ConfigError, FeedsvcError, StoreError
 from feedsvc.feeds import publish, static
 from feedsvc.metrics import Metrics
 from feedsvc.refresh import recovery, schedule
@@ -71,7 +71,9 @@ class Service:
         self.admin = AdminToken(settings)  # every write needs it (web/auth.py)
         self.metrics = Metrics(per_source=lambda: self.current.settings.metrics_per_source)
         self.runner = Runner(self.current, self.store, self.metrics, publish.notifier(self.current, self.store), clock)
-        self.heartbeat = Heartbeat(self.store, lambda: self.settings.heartbeat)
+        self.heartbeat = Heartbeat(
+            self.store, lambda: self.settings.heartbeat, after_beat=self._free_dead_leases if scheduled else None
+        )
         self.dispatcher: Dispatcher | None = None
         self.jobs: BackgroundScheduler | None = None
         if scheduled:
@@ -143,6 +145,17 @@ class Service:
         old = self.current.settings
         self.current.swap(new)
         self._reschedule(old, new)
+
+    def _free_dead_leases(self) -> None:
+        """After each heartbeat: free the leases of instances found dead, and tick at once when some
+        were (the tick offers only sources no lease holds)."""
+        try:
+            freed = recovery.release_dead_leases(self.store, self.runner.liveness)
+        except StoreError as exc:  # the heartbeat's own warning already says the store is away
+            log.debug("cannot look for dead instances' leases: %s", exc)
+            return
+        if freed and self.jobs is not None:
+            schedule.wake(self.jobs)
 
     def _reschedule(self, old: Settings, new: Settings) -> None:
         """After a reload: the schedule follows the sources; a page that moved is read at once (in the

@@ -5,6 +5,8 @@ already names a registered instance), then beats in the background; ``stop`` end
 deletes the row, so other instances free a lease it may have left at once, without waiting for
 its heartbeat to age. A beat that fails (the database is away) is logged and tried again at the
 next one; a row another instance deleted (it judged this one dead) is written again.
+``after_beat`` runs after each beat in the background (the service frees dead instances' leases
+there: the scheduler only offers sources no lease holds, so it would not find them by itself).
 """
 
 from __future__ import annotations
@@ -24,10 +26,17 @@ log = logging.getLogger("feedsvc.refresh.heartbeat")
 class Heartbeat:
     """Beats for ``me`` every ``period()`` (read at each beat: a reload may change it)."""
 
-    def __init__(self, store: Store, period: Callable[[], timedelta], me: Identity = ME) -> None:
+    def __init__(
+        self,
+        store: Store,
+        period: Callable[[], timedelta],
+        me: Identity = ME,
+        after_beat: Callable[[], None] | None = None,
+    ) -> None:
         self.store = store
         self.period = period
         self.me = me
+        self.after_beat = after_beat
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -52,6 +61,11 @@ class Heartbeat:
     def _run(self) -> None:
         while not self._stop.wait(self.period().total_seconds()):
             self._beat()
+            if self.after_beat is not None:
+                try:
+                    self.after_beat()
+                except Exception:  # the next beat tries again; the heartbeat itself must go on
+                    log.exception("after the heartbeat")
 
     def _beat(self) -> None:
         try:
