@@ -8,8 +8,11 @@ for every instance's requests); ``-s`` prints the figures measured.
 from __future__ import annotations
 
 import itertools
+import os
 import signal
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +25,7 @@ import pytest
 
 from feedsvc.refresh.instances import MISSED_BEATS
 from tests.postgres import BACKENDS, database_url
-from tests.support import SEEDS, Service, free_port, http, local_http, running_service
+from tests.support import ROOT, SEEDS, Service, free_port, http, local_http, running_service
 
 HOST_GAP = 0.3  # seconds
 # An instance ends its turn at a host once the site has answered, after the site stamped the request:
@@ -206,3 +209,23 @@ def test_a_live_instances_lease_is_kept_and_a_dead_ones_is_freed_within_the_hear
         site.release.set()
         if stop == signal.SIGSTOP:
             holder.process.send_signal(signal.SIGCONT)  # back: its row is written again; stopped cleanly below
+
+
+def test_feedsvc_refresh_keeps_the_host_gap_between_sources_of_one_host(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """``feedsvc refresh`` goes through the runner and the shared host gate, as the service does."""
+    db_url = database_url(request, "sqlite", tmp_path / "cli.sqlite3")
+    names = [f"s{n}" for n in range(6)]
+    with recording_site() as site:
+        config = write_config(tmp_path / "cli", db_url, site, names, "1h", 20)
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)}
+        done = subprocess.run(
+            [sys.executable, "-m", "feedsvc", "--config", str(config), "refresh"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        times = sorted(site.times())
+    assert done.returncode == 0, done.stderr
+    assert len(times) == len(names) and len(done.stdout.splitlines()) == len(names)
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= HOST_GAP - STAMP_TOLERANCE, f"two requests {min(gaps) * 1000:.1f} ms apart"
