@@ -32,25 +32,13 @@ from pathlib import Path
 from bench import tools
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE = (ROOT / "fixtures" / "seeds").glob("*.txt")
-
-
-@contextmanager
-def _database(backend: str, workdir: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{workdir / 'feedsvc.db'}"
-        return
-    sys.path.insert(0, str(ROOT))
-    from tests.postgres import throwaway_cluster
-
-    with throwaway_cluster() as server:
-        yield server.new_database_url()
+PAGE = sorted((ROOT / "fixtures" / "seeds").glob("*.txt"))[0]  # the first seed, served at every path
 
 
 @contextmanager
 def _site() -> Iterator[tuple[str, list[float]]]:
     """A local site answering every path with a sample page; yields its URL and the arrival times."""
-    body = sorted(PAGE)[0].read_bytes()
+    body = PAGE.read_bytes()
     arrivals: list[float] = []
     lock = threading.Lock()
 
@@ -100,7 +88,7 @@ host_gap = "{gap_text}"
 def measure(backend: str, instances: int, requests: int, gap: float, code: Path) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="feedsvc-instances-") as tmp, ExitStack() as stack:
         workdir = Path(tmp)
-        url = stack.enter_context(_database(backend, workdir))
+        url = stack.enter_context(tools.database(backend, workdir))
         site, arrivals = stack.enter_context(_site())
         log = stack.enter_context((workdir / "instances.log").open("wb"))
         for i in range(instances):

@@ -23,8 +23,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -78,18 +77,6 @@ interval = "1d"
     return conf
 
 
-@contextmanager
-def _database(backend: str, workdir: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{workdir / 'feedsvc.db'}"
-        return
-    sys.path.insert(0, str(ROOT))
-    from tests.postgres import throwaway_cluster
-
-    with throwaway_cluster() as server:
-        yield server.new_database_url()
-
-
 class _Poller(threading.Thread):
     """Asks one instance for the feed back to back; records when each awaited ETag stops being served."""
 
@@ -127,7 +114,7 @@ class _Poller(threading.Thread):
 def measure(backend: str, instances: int, refreshes: int, granian: bool, gap: float, pause: float) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="feedsvc-stale-") as tmp, ExitStack() as stack:
         workdir = Path(tmp)
-        url = stack.enter_context(_database(backend, workdir))
+        url = stack.enter_context(tools.database(backend, workdir))
         store = stack.enter_context(Store(url))
         _refresh(store, 0)
         servers = ["waitress"] * instances + (["granian"] if granian else [])

@@ -35,6 +35,20 @@ def median_ms(run: Callable[[], object], runs: int) -> float:
     return statistics.median(samples)
 
 
+@contextmanager
+def database(backend: str, workdir: Path) -> Iterator[str]:
+    """A database URL for ``backend``: an SQLite file in ``workdir``, or a new database on a throwaway
+    PostgreSQL cluster (``tests/postgres.py``) that lives as long as the context."""
+    if backend == "sqlite":
+        yield f"sqlite:///{workdir / 'feedsvc.db'}"
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.postgres import throwaway_cluster
+
+    with throwaway_cluster() as server:
+        yield server.new_database_url()
+
+
 def missing(*tools: str) -> list[str]:
     """The tools of ``tools`` not on PATH (nginx is looked for in /usr/sbin too)."""
     return [tool for tool in tools if which(tool) is None]

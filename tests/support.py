@@ -12,7 +12,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import Message
@@ -76,6 +76,88 @@ def local_http(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = 60) -> None:
+    """Return once ``condition()`` is true; fail naming ``what`` after ``timeout`` seconds (generous:
+    the machine is shared, and a passing test never waits that long)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.02)
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    name: str  # the request's path, without slashes: the source's name
+    seed: int  # which of SEEDS it was served
+    at: float  # time.time() when it arrived (comparable with the store's lease times)
+    clock: float  # time.monotonic() when it arrived (for gaps between requests)
+
+
+@dataclass
+class RecordingSite:
+    """Serves ``SEEDS[seed]`` at every path and records each request's arrival; the next request for
+    ``hold`` waits (before it is answered) until ``release`` is set."""
+
+    url: str = ""
+    seed: int = 0
+    arrivals: list[Arrival] = field(default_factory=list)
+    hold: str | None = None
+    held: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def of(self, name: str | None = None) -> list[Arrival]:
+        """The arrivals for ``name`` (every one when None), in order."""
+        with self.lock:
+            return [arrival for arrival in self.arrivals if name is None or arrival.name == name]
+
+    def times(self, name: str | None = None) -> list[float]:
+        """When the requests for ``name`` (every one when None) arrived, on the monotonic clock."""
+        return [arrival.clock for arrival in self.of(name)]
+
+    def fetched(self, name: str, seed: int) -> bool:
+        return any(arrival.seed == seed for arrival in self.of(name))
+
+
+@contextmanager
+def recording_site(hold_for: float = 60) -> Iterator[RecordingSite]:
+    """A ``RecordingSite`` on a free local port; a held request waits at most ``hold_for`` seconds."""
+    site = RecordingSite()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            clock, at, name = time.monotonic(), time.time(), self.path.strip("/")
+            with site.lock:
+                seed = site.seed
+                site.arrivals.append(Arrival(name, seed, at, clock))
+                holding = site.hold == name
+                if holding:
+                    site.hold = None
+            if holding:
+                site.held.set()
+                site.release.wait(timeout=hold_for)
+            body = SEEDS[seed].read_bytes()
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except OSError:
+                pass  # the instance that asked was killed meanwhile
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    with local_http(Handler) as base:
+        site.url = base
+        try:
+            yield site
+        finally:
+            site.release.set()
 
 
 def free_port() -> int:

@@ -11,13 +11,9 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from contextlib import ExitStack
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -28,7 +24,18 @@ from feedsvc.store.store import make_engine
 from tests.atom_checks import assert_valid_atom, parse_feed
 from tests.e2e.test_service import distinct_posts
 from tests.postgres import BACKENDS, database_url
-from tests.support import ROOT, SEEDS, TOKEN, Service, free_port, http, local_http, running_service
+from tests.support import (
+    ROOT,
+    SEEDS,
+    TOKEN,
+    RecordingSite,
+    Service,
+    free_port,
+    http,
+    recording_site,
+    running_service,
+    wait_for,
+)
 
 INTERVAL = 2.0  # seconds, each source's
 LEASE = 3.0  # seconds, longer than each source's timeout (2 s)
@@ -36,67 +43,7 @@ NAMES = ("alpha", "beta", "gamma")
 PUBLIC_URL = "https://feeds.example.test"  # every instance sits behind the same proxy
 
 
-@dataclass
-class Fetch:
-    at: float  # time.time() when the request arrived
-    seed: int
-
-
-@dataclass
-class Site:
-    """Serves ``seed`` to every source's path; records each fetch; can hold one request open."""
-
-    url: str = ""
-    seed: int = 0
-    fetches: dict[str, list[Fetch]] = field(default_factory=lambda: {name: [] for name in NAMES})
-    hold: str | None = None  # the next request for this source waits until ``release`` is set
-    held: threading.Event = field(default_factory=threading.Event)
-    release: threading.Event = field(default_factory=threading.Event)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def fetched(self, name: str, seed: int) -> bool:
-        with self.lock:
-            return any(f.seed == seed for f in self.fetches[name])
-
-
-@contextmanager
-def counting_site() -> Iterator[Site]:
-    site = Site()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            name = self.path.strip("/")
-            with site.lock:
-                seed = site.seed
-                site.fetches[name].append(Fetch(time.time(), seed))
-                holding = site.hold == name
-                if holding:
-                    site.hold = None
-            if holding:
-                site.held.set()
-                site.release.wait(timeout=30)
-            body = SEEDS[seed].read_bytes()
-            try:
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            except OSError:
-                pass  # the instance that asked was killed meanwhile
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    with local_http(Handler) as base:
-        site.url = base
-        try:
-            yield site
-        finally:
-            site.release.set()
-
-
-def write_instance_config(directory: Path, db_url: str, site: Site) -> Path:
+def write_instance_config(directory: Path, db_url: str, site: RecordingSite) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     port = free_port()
     blocks = "".join(
@@ -140,14 +87,6 @@ def lease_of(db_url: str, name: str) -> tuple[str | None, datetime | None]:
     return row.lease_owner, row.lease_until
 
 
-def wait_for(condition: object, what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 def feeds_of(services: list[Service], name: str) -> list[tuple[bytes, str]]:
     answers = [http("GET", f"{s.base_url}/feeds/{name}.atom") for s in services]
     assert all(a.status == 200 for a in answers)
@@ -164,7 +103,7 @@ def test_three_instances_share_the_work_serve_the_same_feeds_and_take_over(
 ) -> None:
     db_url = database_url(request, backend, tmp_path / "shared.sqlite3")
     expected = len(distinct_posts())
-    with counting_site() as site, ExitStack() as stack:
+    with recording_site(hold_for=30) as site, ExitStack() as stack:
         services = [
             stack.enter_context(
                 running_service(write_instance_config(tmp_path / f"i{n}", db_url, site), tmp_path / f"i{n}")
@@ -192,8 +131,7 @@ def test_three_instances_share_the_work_serve_the_same_feeds_and_take_over(
         # Once per interval in total: fetch times are at least an interval apart (less the time a job
         # takes from its check to the request), so n fetches span at least (n - 1) intervals.
         for name in NAMES:
-            with site.lock:
-                times = [f.at for f in site.fetches[name] if f.at <= ended]
+            times = [f.at for f in site.of(name) if f.at <= ended]
             gaps = [b - a for a, b in itertools.pairwise(times)]
             span = times[-1] - times[0]
             print(
@@ -214,7 +152,7 @@ def test_three_instances_share_the_work_serve_the_same_feeds_and_take_over(
         assert owner is not None and lease_until is not None
         pid = int(owner.split(":")[1])
         (victim,) = [s for s in services if s.process.pid == pid]
-        fetches_before_kill = len(site.fetches["alpha"])
+        fetches_before_kill = len(site.of("alpha"))
         victim.process.send_signal(signal.SIGKILL)
         killed_at = time.time()
         victim.process.wait(timeout=10)
@@ -222,8 +160,8 @@ def test_three_instances_share_the_work_serve_the_same_feeds_and_take_over(
         survivors = [s for s in services if s is not victim]
         refreshes_before = sum(s.log().count("refresh source=alpha ") for s in survivors)
 
-        wait_for(lambda: len(site.fetches["alpha"]) > fetches_before_kill, "another instance to fetch alpha", 30)
-        taken_over = site.fetches["alpha"][fetches_before_kill].at
+        wait_for(lambda: len(site.of("alpha")) > fetches_before_kill, "another instance to fetch alpha", 30)
+        taken_over = site.of("alpha")[fetches_before_kill].at
         print(
             f"[{backend}] takeover: alpha fetched again {taken_over - killed_at:.2f} s after the kill "
             f"(lease {LEASE:g} s, {lease_until.timestamp() - killed_at:.2f} s of it left at the kill)"
@@ -242,7 +180,7 @@ def test_three_instances_share_the_work_serve_the_same_feeds_and_take_over(
 
 def test_web_only_and_worker_roles_split_the_work(tmp_path: Path) -> None:
     db_url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
-    with counting_site() as site:
+    with recording_site(hold_for=30) as site:
         web_config = write_instance_config(tmp_path / "web", db_url, site)
         worker_config = write_instance_config(tmp_path / "worker", db_url, site)
         worker_log = tmp_path / "worker.log"

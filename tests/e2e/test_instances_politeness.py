@@ -1,8 +1,8 @@
 """Real ``feedsvc serve`` processes sharing one database: the host gap holds across them, and a
 dead instance's lease is freed within the heartbeat bound while a live one's is never taken.
 
-The local site records when each request arrived (``time.monotonic()`` in its handler, one clock
-for every instance's requests); ``-s`` prints the figures measured.
+The local site (``tests.support.recording_site``) records when each request arrived
+(``time.monotonic()`` in its handler, one clock for every instance's requests); ``-s`` prints the figures measured.
 """
 
 from __future__ import annotations
@@ -13,19 +13,15 @@ import signal
 import statistics
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
 from feedsvc.refresh.instances import MISSED_BEATS
 from tests.postgres import BACKENDS, database_url
-from tests.support import ROOT, SEEDS, Service, free_port, http, local_http, running_service
+from tests.support import ROOT, RecordingSite, Service, free_port, http, recording_site, running_service, wait_for
 
 HOST_GAP = 0.3  # seconds
 # An instance ends its turn at a host once the site has answered, after the site stamped the request:
@@ -36,60 +32,9 @@ HEARTBEAT = 0.5  # seconds: an instance silent for MISSED_BEATS of them is dead
 LEASE = 60.0  # seconds: far longer than any wait here, so a takeover is never a lease that ran out
 
 
-@dataclass
-class Site:
-    """Serves the first seed at every path; records each request's arrival; can hold one request open."""
-
-    url: str = ""
-    arrivals: list[tuple[float, str]] = field(default_factory=list)
-    hold: str | None = None  # the next request for this name waits until ``release`` is set
-    held: threading.Event = field(default_factory=threading.Event)
-    release: threading.Event = field(default_factory=threading.Event)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def times(self, name: str | None = None) -> list[float]:
-        with self.lock:
-            return [at for at, path in self.arrivals if name is None or path == name]
-
-
-@contextmanager
-def recording_site() -> Iterator[Site]:
-    site = Site()
-    body = SEEDS[0].read_bytes()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            arrived = time.monotonic()
-            name = self.path.strip("/")
-            with site.lock:
-                site.arrivals.append((arrived, name))
-                holding = site.hold == name
-                if holding:
-                    site.hold = None
-            if holding:
-                site.held.set()
-                site.release.wait(timeout=60)
-            try:
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            except OSError:
-                pass  # the instance that asked was killed meanwhile
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    with local_http(Handler) as base:
-        site.url = base
-        try:
-            yield site
-        finally:
-            site.release.set()
-
-
-def write_config(directory: Path, db_url: str, site: Site, names: list[str], interval: str, timeout: int) -> Path:
+def write_config(
+    directory: Path, db_url: str, site: RecordingSite, names: list[str], interval: str, timeout: int
+) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     blocks = "".join(
         f'\n[[sources]]\nname = "{name}"\nurl = "{site.url}/{name}"\ninterval = "{interval}"\ntimeout = {timeout}\n'
@@ -111,14 +56,6 @@ lease = "{LEASE:g}s"
         encoding="utf-8",
     )
     return path
-
-
-def wait_for(condition: object, what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def test_three_instances_never_ask_one_host_closer_than_the_host_gap(

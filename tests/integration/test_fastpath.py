@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -23,17 +23,9 @@ from feedsvc.store import Store
 from feedsvc.web.fastpath import FastFeeds
 from tests.integration.test_web import BASE, EVIL, KEXUE, T0, add, entry
 from tests.postgres import BACKENDS, database_url
+from tests.support import wait_for
 
 SETTINGS = Settings(base_url=BASE, sources=(KEXUE, EVIL))
-PATIENCE = 30.0  # seconds to wait for a condition: generous, the machine is shared
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = PATIENCE) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout:g} s: {what}")
-        time.sleep(0.01)
 
 
 @pytest.fixture(params=BACKENDS)

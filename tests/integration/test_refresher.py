@@ -4,8 +4,7 @@ tick: the real app, refresher, scheduler and store against a real local site."""
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +22,7 @@ from feedsvc.refresh.runner import Runner
 from feedsvc.service import Service
 from feedsvc.store import Store
 from tests.misbehaving import MisbehavingSite, misbehaving_site
-from tests.support import SEEDS
+from tests.support import SEEDS, wait_for
 
 TOKEN = "t0ken"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -235,7 +234,7 @@ def test_a_tick_long_overdue_refreshes_a_due_source_once_then_sleeps_until_it_is
     jobs.start()
     try:
         assert ticks.acquire(timeout=15)
-        wait_until(lambda: rig.store.state("kexue").last_success is not None, "the due source's refresh")
+        wait_for(lambda: rig.store.state("kexue").last_success is not None, "the due source's refresh")
         state = rig.store.state("kexue")
         assert state.last_attempt is not None and state.next_due == state.last_attempt + timedelta(minutes=10)
         next_tick = schedule.next_tick(jobs)
@@ -284,13 +283,6 @@ def test_metrics_per_source_when_the_setting_asks_for_them(rig: Rig) -> None:
     assert 'feedsvc_sources{state="ok"} 1.0' in text and 'feedsvc_sources{state="never"} 1.0' in text
 
 
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
 def test_a_reload_that_moves_a_page_reads_it_at_once(rig: Rig) -> None:
     jobs = scheduler_of(rig)
     jobs.start(paused=True)  # no scheduled run: only the reload can fetch
@@ -301,8 +293,8 @@ def test_a_reload_that_moves_a_page_reads_it_at_once(rig: Rig) -> None:
         moved = config_text(rig.site.url, ("kexue",)).replace(f"{rig.site.url}kexue", f"{rig.site.url}moved")
         rig.path.write_text(moved, encoding="utf-8")
         assert rig.post("/api/reload")[0] == 200
-        wait_until(lambda: rig.site.requests == 2, "the moved page to be fetched")
-        wait_until(lambda: not rig.refresher.running(), "the refresh to finish")
+        wait_for(lambda: rig.site.requests == 2, "the moved page to be fetched")
+        wait_for(lambda: not rig.refresher.running(), "the refresh to finish")
         assert rig.store.state("kexue").last_error is None
         rig.path.write_text(moved.replace('interval = "10m"', 'interval = "20m"'), encoding="utf-8")
         assert rig.post("/api/reload")[0] == 200  # only the interval changed: nothing is fetched

@@ -4,8 +4,7 @@ runner, a SQLite file) against real local sites on separate loopback addresses (
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,7 +14,7 @@ from feedsvc.config import Settings, Source
 from feedsvc.refresh.dispatch import SLOW_AFTER
 from feedsvc.service import Service
 from feedsvc.store import Store
-from tests.support import SEEDS
+from tests.support import SEEDS, wait_for
 
 PAGE = SEEDS[0].read_bytes()
 
@@ -52,13 +51,6 @@ def site(address: str, trickle: threading.Event | None = None) -> Iterator[str]:
         server.server_close()
 
 
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
 def test_with_one_worker_a_trickling_host_does_not_hold_back_the_other_hosts(tmp_path: Path) -> None:
     released = threading.Event()
     with (
@@ -79,7 +71,7 @@ def test_with_one_worker_a_trickling_host_does_not_hold_back_the_other_hosts(tmp
         service.start()
         try:
             healthy = ("fast", "fast2", "other")
-            wait_until(
+            wait_for(
                 lambda: all(store.state(name).last_success is not None for name in healthy),
                 "the healthy hosts' sources to be refreshed",
                 timeout=SLOW_AFTER * 6,
@@ -88,7 +80,7 @@ def test_with_one_worker_a_trickling_host_does_not_hold_back_the_other_hosts(tmp
             assert service.dispatcher is not None and service.dispatcher.running() == ["slow"]
             assert [store.state(name).entries_stored for name in healthy] == [8, 8, 8]
             released.set()
-            wait_until(lambda: store.state("slow").last_success is not None, "the slow page to arrive")
+            wait_for(lambda: store.state("slow").last_success is not None, "the slow page to arrive")
             assert store.state("slow").entries_stored == 8
         finally:
             released.set()

@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from feedsvc.store import Store
-from tests.postgres import BACKENDS, database_url
 
 T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 GAP = timedelta(seconds=1)
 HOLD = timedelta(seconds=30)
-
-
-@pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return database_url(request, request.param, tmp_path / "feedsvc.sqlite3")
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    with Store(db_url) as opened:
-        yield opened
 
 
 def test_a_turn_is_one_holders_until_it_ends_and_the_next_comes_a_gap_after_the_end(store: Store) -> None:

@@ -28,23 +28,10 @@ from feedsvc.model import (
 from feedsvc.store import Store
 from feedsvc.store.schema import MIGRATIONS, migrate, schema_version
 from feedsvc.store.store import LISTINGS_KEPT, make_engine
-from tests.postgres import BACKENDS, database_url
 
 SOURCE = "kexue"
 T0 = datetime(2024, 4, 20, 8, 0, tzinfo=UTC)
 CST = timezone(timedelta(hours=8))
-
-
-@pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh database per test, on each backend: an SQLite file, a database on the test PostgreSQL cluster."""
-    return database_url(request, request.param, tmp_path / "data" / "nested" / "feedsvc.sqlite3")
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    with Store(db_url) as opened:
-        yield opened
 
 
 def entry(identity: str, **fields: object) -> Entry:

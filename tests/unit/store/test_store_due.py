@@ -3,9 +3,7 @@ one is, and ``next_due`` as refreshes and the scheduler write it; on SQLite and 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
@@ -14,21 +12,9 @@ from feedsvc.model import Diff, SourceStatus
 from feedsvc.store import Store
 from feedsvc.store.schema import MIGRATIONS, migrate
 from feedsvc.store.store import make_engine
-from tests.postgres import BACKENDS, database_url
 
 T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
-
-
-@pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return database_url(request, request.param, tmp_path / "due.sqlite3")
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    with Store(db_url) as opened:
-        yield opened
 
 
 def test_due_lists_the_sources_whose_time_has_come_longest_overdue_first(store: Store) -> None:

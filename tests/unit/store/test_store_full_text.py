@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,12 +16,6 @@ from tests.postgres import BACKENDS, database_url
 
 SOURCE = "blog"
 T0 = datetime(2024, 4, 20, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture(params=BACKENDS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    with Store(database_url(request, request.param, tmp_path / "feedsvc.db")) as opened:
-        yield opened
 
 
 def entry(n: int, **fields: object) -> Entry:
